@@ -5,7 +5,8 @@
 #                   with both compilers)
 #   make bench      release build of the benchmarks, run them (prints ratios)
 #   make install    PREFIX=/usr/local: library, header, pkg-config file, CLI
-# Variables: BUILD (output dir), SAN=1 (sanitizers), CC, TEST_ARGS (runner filter).
+# Variables: BUILD (output dir), SAN=1 (sanitizers), OPT (optimisation flags), CC,
+# TEST_ARGS (test runner filter), BENCH_ARGS (benchmark filter).
 
 CC        ?= gcc
 BPF_CLANG ?= clang-19
@@ -15,8 +16,8 @@ BPF_OUT   := build/bpf
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wno-unused-parameter -Wno-missing-field-initializers
-CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+OPT    ?= -O2 -g
+CFLAGS := $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
           -Iinclude -Isrc -MMD -MP -pthread
 ASFLAGS := -g -fPIC
 LDLIBS := -lelf -lz -pthread -lm
@@ -93,7 +94,7 @@ check-clang:
 	$(MAKE) --no-print-directory BUILD=build/clang CC=$(BPF_CLANG) build/clang/libuarena.a
 
 bench: bpf
-	$(MAKE) --no-print-directory BUILD=build/release CFLAGS="-O2 -g -DNDEBUG" build/release/bench/run build/release/uarena
+	$(MAKE) --no-print-directory BUILD=build/release OPT="-O2 -g -DNDEBUG" build/release/bench/run build/release/uarena
 	UA_BUILD_DIR=build/release UA_BPF_DIR=$(BPF_OUT) ./build/release/bench/run $(BENCH_ARGS)
 
 install: $(LIB_A) $(LIB_SO) $(UARENA)
