@@ -103,6 +103,9 @@ struct ua_arena {
 	uint8_t *prog_base; /* kern_vm_start */
 	enum ua_arena_fault_path fault_path;
 	bool segv_range_registered;
+	/* checked path + SEGV_ON_FAULT: user view PROT_NONE except enabled pages */
+	bool segv_checked;
+	_Atomic bool segv_enforced;
 };
 
 static uint64_t page_size(void)
@@ -291,6 +294,7 @@ static int setup_uffd(struct ua_arena *a)
 }
 
 static bool arena_page_backed(void *data, uintptr_t addr);
+static bool arena_user_fix(void *data, uintptr_t addr);
 
 static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t ebsz)
 {
@@ -315,9 +319,18 @@ static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t e
 			return ua_errf(eb, ebsz, err, "arena: too many arenas on the checked path (%d)",
 				       err);
 	}
-	if (a->flags & UA_F_SEGV_ON_FAULT && a->fault_path == UA_ARENA_FAULT_UFFD) {
+	if (a->flags & UA_F_SEGV_ON_FAULT && a->fault_path == UA_ARENA_FAULT_CHECKED) {
+		/* No uffd to catch host touches of holes: keep them PROT_NONE instead. */
+		if (mprotect(a->user_base, a->size, PROT_NONE))
+			return ua_errf(eb, ebsz, -errno, "arena: cannot protect the user view (%s)",
+				       strerror(errno));
+		a->segv_checked = true;
+		atomic_store(&a->segv_enforced, true);
+	}
+	if (a->flags & UA_F_SEGV_ON_FAULT) {
 		err = ua_probe_register_segv_range((uintptr_t)a->user_base,
-						   (uintptr_t)a->user_base + a->size);
+						   (uintptr_t)a->user_base + a->size,
+						   a->segv_checked ? arena_user_fix : NULL, a);
 		if (err)
 			return ua_errf(eb, ebsz, err, "arena: too many SEGV_ON_FAULT arenas (%d)", err);
 		a->segv_range_registered = true;
@@ -649,6 +662,35 @@ static void set_backed(struct ua_arena *a, uint32_t first, uint32_t cnt, bool on
 	}
 }
 
+/*
+ * Checked path + SEGV_ON_FAULT: this process's user view is readable only
+ * where it enabled allocated pages. Each protection boundary is a VMA; when
+ * the kernel refuses more (vm.max_map_count) enforcement is given up for
+ * this process (the view becomes RW) rather than breaking allocated pages.
+ */
+static void user_view_protect(struct ua_arena *a, uint64_t first, uint32_t cnt, int prot)
+{
+	if (!atomic_load(&a->segv_enforced))
+		return;
+	if (mprotect(a->user_base + first * a->page_size, cnt * a->page_size, prot)) {
+		atomic_store(&a->segv_enforced, false);
+		mprotect(a->user_base, a->size, PROT_READ | PROT_WRITE);
+	}
+}
+
+/* Signal handler side of the above: enables an allocated page on first touch. */
+static bool arena_user_fix(void *data, uintptr_t addr)
+{
+	struct ua_arena *a = data;
+	uint64_t page = (addr - (uintptr_t)a->user_base) / a->page_size;
+
+	if (!atomic_load(&a->segv_enforced) || page >= a->max_entries ||
+	    !(atomic_load_explicit(&a->backed[page / 64], memory_order_acquire) >> (page % 64) & 1))
+		return false;
+	user_view_protect(a, page, 1, PROT_READ | PROT_WRITE);
+	return true;
+}
+
 void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, int node_id,
 			   uint64_t flags)
 {
@@ -690,6 +732,8 @@ void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, in
 		goto out_fail;
 	}
 	set_backed(a, (uint32_t)pgoff, page_cnt, true);
+	if (a->segv_checked)
+		user_view_protect(a, (uint64_t)pgoff, page_cnt, PROT_READ | PROT_WRITE);
 	arena_unlock(a);
 	uaddr32 = (uint32_t)(a->user_vm_start + (uint64_t)pgoff * a->page_size);
 	return (void *)(uintptr_t)(hi32(a->user_vm_start) | uaddr32);
@@ -719,6 +763,8 @@ void ua_arena_free_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	arena_lock(a);
 	arena_alloc_set(&a->alloc, (uint32_t)pgoff, (uint32_t)cnt);
 	set_backed(a, (uint32_t)pgoff, (uint32_t)cnt, false);
+	if (a->segv_checked)
+		user_view_protect(a, pgoff, (uint32_t)cnt, PROT_NONE);
 	/* Drops the pages from every mapping in every process and frees them. */
 	fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data_off(a, pgoff),
 		  (off_t)(cnt * a->page_size));

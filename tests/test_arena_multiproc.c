@@ -220,3 +220,33 @@ TEST(arena_multiproc, lock_holder_death_is_recovered)
 	CHECK(ua_arena_alloc_pages(a, base + PG, 1, -1, 0) == NULL);
 	ua_arena_destroy(a);
 }
+
+TEST(arena_multiproc, checked_segv_on_fault_enables_pages_allocated_elsewhere)
+{
+	struct ua_arena *a = NULL, *b = NULL;
+	UA_OPTS(ua_arena_opts, o, .max_entries = 4, .map_flags = UA_F_MMAPABLE | UA_F_SEGV_ON_FAULT,
+		.no_uffd = true);
+	UA_OPTS(ua_arena_opts, ao, .no_uffd = true);
+	uint8_t *p;
+	int st;
+	pid_t pid;
+
+	REQUIRE_EQ(ua_arena_create(&o, &a), 0);
+	p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	REQUIRE(p != NULL);
+	p[5] = 0x77;
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		/* the child did not inherit the views (DONTFORK): attach; page 0 is
+		 * PROT_NONE here until the first touch enables it */
+		if (ua_arena_attach(ua_arena_fd(a), &ao, &b))
+			_exit(1);
+		if (ua_arena_user_base(b) != p || ua_arena_fault_path(b) != UA_ARENA_FAULT_CHECKED)
+			_exit(2);
+		_exit(((volatile uint8_t *)p)[5] == 0x77 ? 0 : 3);
+	}
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	CHECK_EQ(st, 0);
+	ua_arena_destroy(a);
+}
