@@ -348,10 +348,29 @@ static int map_header(struct ua_arena *a, char *eb, size_t ebsz)
 	return 0;
 }
 
+/* The header layout is a function of max_entries alone. */
+static uint64_t backed_offset(void)
+{
+	return UA_ROUND_UP(sizeof(struct arena_shared), 64);
+}
+
+static uint64_t alloc_offset(uint32_t max_entries)
+{
+	return backed_offset() + UA_ROUND_UP(((uint64_t)max_entries + 63) / 64 * 8, 64);
+}
+
+static uint64_t header_size(uint32_t max_entries)
+{
+	return UA_ROUND_UP(alloc_offset(max_entries) + arena_alloc_state_size(max_entries),
+			   page_size());
+}
+
+/* Offsets are recomputed, never read back: a bad file cannot point us elsewhere. */
 static void bind_shared(struct ua_arena *a)
 {
-	arena_alloc_bind(&a->alloc, (uint8_t *)a->hdr + a->hdr->alloc_off, a->max_entries);
-	a->backed = (_Atomic uint64_t *)((uint8_t *)a->hdr + a->hdr->backed_off);
+	arena_alloc_bind(&a->alloc, (uint8_t *)a->hdr + alloc_offset(a->max_entries),
+			 a->max_entries);
+	a->backed = (_Atomic uint64_t *)((uint8_t *)a->hdr + backed_offset());
 }
 
 static struct ua_arena *arena_new(void)
@@ -378,8 +397,8 @@ static int init_header(struct ua_arena *a, const struct ua_arena_opts *o)
 	h->map_flags = o->map_flags;
 	h->map_extra = o->map_extra;
 	h->max_entries = o->max_entries;
-	h->backed_off = UA_ROUND_UP(sizeof(*h), 64);
-	h->alloc_off = h->backed_off + UA_ROUND_UP(((uint64_t)o->max_entries + 63) / 64 * 8, 64);
+	h->backed_off = backed_offset();
+	h->alloc_off = alloc_offset(o->max_entries);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
@@ -390,15 +409,6 @@ static int init_header(struct ua_arena *a, const struct ua_arena_opts *o)
 	bind_shared(a);
 	arena_alloc_init(&a->alloc);
 	return 0;
-}
-
-static uint64_t header_size(uint32_t max_entries)
-{
-	uint64_t sz = UA_ROUND_UP(sizeof(struct arena_shared), 64) +
-		      UA_ROUND_UP(((uint64_t)max_entries + 63) / 64 * 8, 64) +
-		      arena_alloc_state_size(max_entries);
-
-	return UA_ROUND_UP(sz, page_size());
 }
 
 int ua_arena_create(const struct ua_arena_opts *opts, struct ua_arena **out)
@@ -494,7 +504,11 @@ static int read_params(struct ua_arena *a, char *eb, size_t ebsz)
 		a->hdr_size = h->hdr_size;
 		a->user_vm_start = h->user_vm_start;
 		a->size = (uint64_t)a->max_entries * a->page_size;
-		if ((uint64_t)st.st_size != a->hdr_size + a->size ||
+		if (!a->max_entries || a->max_entries > UA_ARENA_MAX_PAGES ||
+		    (a->flags & ~(uint64_t)VALID_FLAGS) || !(a->flags & UA_F_MMAPABLE) ||
+		    !a->user_vm_start || (a->user_vm_start & (a->page_size - 1)) ||
+		    hi32(a->user_vm_start) != hi32(a->user_vm_start + a->size - 1) ||
+		    (uint64_t)st.st_size != a->hdr_size + a->size ||
 		    a->hdr_size != header_size(a->max_entries))
 			err = ua_errf(eb, ebsz, -EINVAL, "arena: inconsistent header (attach)");
 	}
@@ -823,42 +837,42 @@ uint64_t ua_arena_cast_user(const struct ua_arena *a, uint64_t v)
 {
 	uint32_t lo = (uint32_t)v;
 
-	if (a->flags & UA_F_NO_USER_CONV)
+	if (!a || (a->flags & UA_F_NO_USER_CONV))
 		return lo;
 	return lo ? hi32(a->user_vm_start) | lo : 0;
 }
 
 void *ua_arena_user_base(const struct ua_arena *a)
 {
-	return a->user_base;
+	return a ? a->user_base : NULL;
 }
 
 uint64_t ua_arena_size(const struct ua_arena *a)
 {
-	return a->size;
+	return a ? a->size : 0;
 }
 
 int ua_arena_fd(const struct ua_arena *a)
 {
-	return a->fd;
+	return a ? a->fd : -EINVAL;
 }
 
 uint64_t ua_arena_flags(const struct ua_arena *a)
 {
-	return a->flags;
+	return a ? a->flags : 0;
 }
 
 uint32_t ua_arena_max_entries(const struct ua_arena *a)
 {
-	return a->max_entries;
+	return a ? a->max_entries : 0;
 }
 
 enum ua_arena_fault_path ua_arena_fault_path(const struct ua_arena *a)
 {
-	return a->fault_path;
+	return a ? a->fault_path : (enum ua_arena_fault_path)0;
 }
 
 uint8_t *ua_arena_prog_base(const struct ua_arena *a)
 {
-	return a->prog_base;
+	return a ? a->prog_base : NULL;
 }
