@@ -13,6 +13,7 @@
 #include <uarena.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -680,4 +681,52 @@ TEST(arena, attach_rejects_foreign_files)
 	CHECK(a == NULL);
 	CHECK_EQ(ua_arena_attach(-1, NULL, &a), -EBADF);
 	close(fd);
+}
+
+struct thread_arg {
+	struct ua_arena *a;
+	int id;
+	int bad;
+};
+
+static void *alloc_free_worker(void *p)
+{
+	struct thread_arg *t = p;
+
+	for (int i = 0; i < 2000; i++) {
+		uint32_t cnt = 1 + (uint32_t)((i + t->id) % 3);
+		uint8_t *m = ua_arena_alloc_pages(t->a, NULL, cnt, -1, 0);
+
+		if (!m)
+			continue; /* momentarily full: fine */
+		for (uint32_t k = 0; k < cnt; k++)
+			if (m[k * PG] != 0)
+				t->bad++;
+		for (uint32_t k = 0; k < cnt; k++)
+			m[k * PG] = (uint8_t)t->id;
+		for (uint32_t k = 0; k < cnt; k++)
+			if (m[k * PG] != (uint8_t)t->id)
+				t->bad++;
+		ua_arena_free_pages(t->a, m, cnt);
+	}
+	return NULL;
+}
+
+TEST(arena, threads_never_share_pages)
+{
+	struct ua_arena *a = make_arena(32, 0, 0, false);
+	struct thread_arg args[4];
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ a, i + 1, 0 };
+		REQUIRE(pthread_create(&th[i], NULL, alloc_free_worker, &args[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].bad, 0);
+	}
+	/* everything was given back */
+	CHECK(ua_arena_alloc_pages(a, NULL, 32, -1, 0) == ua_arena_user_base(a));
+	ua_arena_destroy(a);
 }
