@@ -98,7 +98,9 @@ struct ua_arena {
 	uint32_t max_entries;
 	uint64_t flags;
 	uint64_t user_vm_start;
-	uint8_t *user_base;
+	uint8_t *user_base;     /* user_vm_start; stays valid while unmapped */
+	bool user_mapped;       /* this process has the user view mapped */
+	int user_prot;          /* its protection (PROT_READ or READ|WRITE) */
 	uint8_t *prog_area; /* the 4 GiB + guard reservation */
 	uint8_t *prog_base; /* kern_vm_start */
 	enum ua_arena_fault_path fault_path;
@@ -238,6 +240,8 @@ static int map_user_view(struct ua_arena *a, uint64_t want, char *eb, size_t ebs
 	madvise(p, a->size, MADV_DONTFORK);
 	a->user_base = p;
 	a->user_vm_start = (uint64_t)(uintptr_t)p;
+	a->user_mapped = true;
+	a->user_prot = prot;
 	return 0;
 }
 
@@ -260,6 +264,9 @@ static int map_prog_view(struct ua_arena *a, char *eb, size_t ebsz)
 	return 0;
 }
 
+static bool arena_page_backed(void *data, uintptr_t addr);
+static bool arena_user_fix(void *data, uintptr_t addr);
+
 static int uffd_register(int uffd, void *start, uint64_t len)
 {
 	struct uffdio_register reg = {
@@ -277,7 +284,6 @@ static int setup_uffd(struct ua_arena *a)
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MISSING_SHMEM,
 	};
-	int err;
 
 	/* User-mode-only faults need no privilege even with vm.unprivileged_userfaultfd=0. */
 	a->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
@@ -287,14 +293,41 @@ static int setup_uffd(struct ua_arena *a)
 		return -errno;
 	if (ioctl(a->uffd, UFFDIO_API, &api))
 		return -errno;
-	err = uffd_register(a->uffd, a->prog_base + (uint32_t)a->user_vm_start, a->size);
-	if (!err && (a->flags & UA_F_SEGV_ON_FAULT))
-		err = uffd_register(a->uffd, a->user_base, a->size);
-	return err;
+	return uffd_register(a->uffd, a->prog_base + (uint32_t)a->user_vm_start, a->size);
 }
 
-static bool arena_page_backed(void *data, uintptr_t addr);
-static bool arena_user_fix(void *data, uintptr_t addr);
+
+/*
+ * SEGV_ON_FAULT for this process's user view (after every (re)mapping): the
+ * uffd path registers the view (host touch of a hole → SIGBUS → SIGSEGV); the
+ * checked path keeps it PROT_NONE except for enabled pages.
+ */
+static int arm_user_view(struct ua_arena *a, char *eb, size_t ebsz)
+{
+	int err;
+
+	if (!(a->flags & UA_F_SEGV_ON_FAULT))
+		return 0;
+	if (a->fault_path == UA_ARENA_FAULT_UFFD) {
+		err = uffd_register(a->uffd, a->user_base, a->size);
+		if (err)
+			return ua_errf(eb, ebsz, err, "arena: cannot register the user view (%s)",
+				       strerror(-err));
+	} else {
+		if (mprotect(a->user_base, a->size, PROT_NONE))
+			return ua_errf(eb, ebsz, -errno, "arena: cannot protect the user view (%s)",
+				       strerror(errno));
+		a->segv_checked = true;
+		atomic_store(&a->segv_enforced, true);
+	}
+	err = ua_probe_register_segv_range((uintptr_t)a->user_base,
+					   (uintptr_t)a->user_base + a->size,
+					   a->segv_checked ? arena_user_fix : NULL, a);
+	if (err)
+		return ua_errf(eb, ebsz, err, "arena: too many SEGV_ON_FAULT arenas (%d)", err);
+	a->segv_range_registered = true;
+	return 0;
+}
 
 static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t ebsz)
 {
@@ -319,23 +352,7 @@ static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t e
 			return ua_errf(eb, ebsz, err, "arena: too many arenas on the checked path (%d)",
 				       err);
 	}
-	if (a->flags & UA_F_SEGV_ON_FAULT && a->fault_path == UA_ARENA_FAULT_CHECKED) {
-		/* No uffd to catch host touches of holes: keep them PROT_NONE instead. */
-		if (mprotect(a->user_base, a->size, PROT_NONE))
-			return ua_errf(eb, ebsz, -errno, "arena: cannot protect the user view (%s)",
-				       strerror(errno));
-		a->segv_checked = true;
-		atomic_store(&a->segv_enforced, true);
-	}
-	if (a->flags & UA_F_SEGV_ON_FAULT) {
-		err = ua_probe_register_segv_range((uintptr_t)a->user_base,
-						   (uintptr_t)a->user_base + a->size,
-						   a->segv_checked ? arena_user_fix : NULL, a);
-		if (err)
-			return ua_errf(eb, ebsz, err, "arena: too many SEGV_ON_FAULT arenas (%d)", err);
-		a->segv_range_registered = true;
-	}
-	return 0;
+	return arm_user_view(a, eb, ebsz);
 }
 
 static int map_header(struct ua_arena *a, char *eb, size_t ebsz)
@@ -584,13 +601,94 @@ void ua_arena_destroy(struct ua_arena *a)
 		close(a->uffd);
 	if (a->prog_area)
 		munmap(a->prog_area, KERN_VM_SZ);
-	if (a->user_base)
+	if (a->user_mapped)
 		munmap(a->user_base, a->size);
 	if (a->hdr)
 		munmap(a->hdr, a->hdr_size);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a);
+}
+
+/* ---- the kernel's mmap rules for the user view ---- */
+
+static void disarm_user_view(struct ua_arena *a)
+{
+	if (a->segv_range_registered)
+		ua_probe_unregister_segv_range((uintptr_t)a->user_base);
+	a->segv_range_registered = false;
+}
+
+int ua_arena_munmap(struct ua_arena *a, void *addr, size_t len)
+{
+	uint64_t start = (uintptr_t)addr, end;
+
+	if (!a || (start & (a->page_size - 1)) || !len)
+		return -EINVAL;
+	end = start + UA_ROUND_UP((uint64_t)len, a->page_size);
+	if (!a->user_mapped || end <= a->user_vm_start || start >= a->user_vm_start + a->size)
+		return 0; /* not the arena's range: nothing of ours to unmap */
+	/* Linux 6.18.44 refuses to split an arena VMA. */
+	if (start > a->user_vm_start || end < a->user_vm_start + a->size)
+		return -EINVAL;
+	disarm_user_view(a);
+	munmap(a->user_base, a->size);
+	a->user_mapped = false;
+	return 0;
+}
+
+int ua_arena_mmap(struct ua_arena *a, void *addr, size_t len, int prot, int flags, long offset,
+		  void **out)
+{
+	uint64_t rlen;
+	uint8_t *p;
+	int err;
+
+	if (!a || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (prot & PROT_EXEC) /* the map fd lives on a noexec mount */
+		return -EPERM;
+	if (prot & ~(PROT_READ | PROT_WRITE))
+		return -EINVAL;
+	rlen = UA_ROUND_UP((uint64_t)len, a->page_size);
+	/* arena's get_unmapped_area hook, then the mmap hook, in kernel order */
+	if (offset)
+		return -EINVAL;
+	if (!len || rlen > SZ_4G || rlen > a->size)
+		return len ? -E2BIG : -EINVAL;
+	if (rlen != a->size || (uintptr_t)addr != a->user_vm_start)
+		return -EINVAL;
+	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (a->user_mapped && !(flags & MAP_FIXED))
+		return -EBUSY;
+	if (a->user_mapped)
+		disarm_user_view(a);
+	p = mmap(a->user_base, a->size, prot,
+		 MAP_SHARED | (a->user_mapped ? MAP_FIXED : MAP_FIXED_NOREPLACE), a->fd,
+		 (off_t)a->hdr_size);
+	if (p == MAP_FAILED) {
+		err = errno == EEXIST ? -EBUSY : -errno;
+		if (a->user_mapped) /* MAP_FIXED failed: the old view is gone either way */
+			a->user_mapped = false;
+		return err;
+	}
+	if (p != a->user_base) {
+		munmap(p, a->size);
+		return -EBUSY;
+	}
+	madvise(p, a->size, MADV_DONTFORK);
+	a->user_mapped = true;
+	a->user_prot = prot;
+	err = arm_user_view(a, NULL, 0);
+	if (err) {
+		munmap(p, a->size);
+		a->user_mapped = false;
+		return err;
+	}
+	*out = p;
+	return 0;
 }
 
 /* ---- pages ---- */
@@ -682,13 +780,14 @@ static void set_backed(struct ua_arena *a, uint32_t first, uint32_t cnt, bool on
  * the kernel refuses more (vm.max_map_count) enforcement is given up for
  * this process (the view becomes RW) rather than breaking allocated pages.
  */
-static void user_view_protect(struct ua_arena *a, uint64_t first, uint32_t cnt, int prot)
+static void user_view_protect(struct ua_arena *a, uint64_t first, uint32_t cnt, bool enable)
 {
-	if (!atomic_load(&a->segv_enforced))
+	if (!atomic_load(&a->segv_enforced) || !a->user_mapped)
 		return;
-	if (mprotect(a->user_base + first * a->page_size, cnt * a->page_size, prot)) {
+	if (mprotect(a->user_base + first * a->page_size, cnt * a->page_size,
+		     enable ? a->user_prot : PROT_NONE)) {
 		atomic_store(&a->segv_enforced, false);
-		mprotect(a->user_base, a->size, PROT_READ | PROT_WRITE);
+		mprotect(a->user_base, a->size, a->user_prot);
 	}
 }
 
@@ -701,7 +800,7 @@ static bool arena_user_fix(void *data, uintptr_t addr)
 	if (!atomic_load(&a->segv_enforced) || page >= a->max_entries ||
 	    !(atomic_load_explicit(&a->backed[page / 64], memory_order_acquire) >> (page % 64) & 1))
 		return false;
-	user_view_protect(a, page, 1, PROT_READ | PROT_WRITE);
+	user_view_protect(a, page, 1, true);
 	return true;
 }
 
@@ -747,7 +846,7 @@ void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, in
 	}
 	set_backed(a, (uint32_t)pgoff, page_cnt, true);
 	if (a->segv_checked)
-		user_view_protect(a, (uint64_t)pgoff, page_cnt, PROT_READ | PROT_WRITE);
+		user_view_protect(a, (uint64_t)pgoff, page_cnt, true);
 	arena_unlock(a);
 	uaddr32 = (uint32_t)(a->user_vm_start + (uint64_t)pgoff * a->page_size);
 	return (void *)(uintptr_t)(hi32(a->user_vm_start) | uaddr32);
@@ -778,7 +877,7 @@ void ua_arena_free_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	arena_alloc_set(&a->alloc, (uint32_t)pgoff, (uint32_t)cnt);
 	set_backed(a, (uint32_t)pgoff, (uint32_t)cnt, false);
 	if (a->segv_checked)
-		user_view_protect(a, pgoff, (uint32_t)cnt, PROT_NONE);
+		user_view_protect(a, pgoff, (uint32_t)cnt, false);
 	/* Drops the pages from every mapping in every process and frees them. */
 	fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data_off(a, pgoff),
 		  (off_t)(cnt * a->page_size));

@@ -730,3 +730,113 @@ TEST(arena, threads_never_share_pages)
 	CHECK(ua_arena_alloc_pages(a, NULL, 32, -1, 0) == ua_arena_user_base(a));
 	ua_arena_destroy(a);
 }
+
+TEST(arena, mmap_rules_of_the_kernel)
+{
+	struct ua_arena *a = make_arena(4, 0, 0, false);
+	uint8_t *base = ua_arena_user_base(a);
+	uint8_t *p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	void *out = (void *)1;
+	const int rw = PROT_READ | PROT_WRITE;
+
+	REQUIRE(p == base);
+	p[3] = 33;
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_SHARED, 0, &out), -EBUSY); /* mapped */
+	CHECK(out == NULL);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw | PROT_EXEC, MAP_SHARED, 0, &out), -EPERM);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_SHARED, (long)PG, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base, 5 * PG, rw, MAP_SHARED, 0, &out), -E2BIG);
+	CHECK_EQ(ua_arena_mmap(a, base, (size_t)(1ull << 32) + PG, rw, MAP_SHARED, 0, &out), -E2BIG);
+	CHECK_EQ(ua_arena_mmap(a, base, 2 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, NULL, 4 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base + PG, 4 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_PRIVATE, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_munmap(a, base + PG, PG), -EINVAL); /* no splitting */
+	CHECK_EQ(ua_arena_munmap(a, base, 2 * PG), -EINVAL);
+	/* MAP_FIXED over the existing view replaces it; contents stay */
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG - 100, rw, MAP_SHARED | MAP_FIXED, 0, &out), 0);
+	CHECK(out == base && base[3] == 33);
+	/* full munmap, then mmap at the old address: pages intact */
+	CHECK_EQ(ua_arena_munmap(a, base, 4 * PG), 0);
+	CHECK_EQ(ua_arena_munmap(a, base, 4 * PG), 0); /* nothing left: no-op */
+	ua_arena_free_pages(a, NULL, 1); /* no-op, the arena works unmapped */
+	CHECK_EQ(ua_probe_load(prog(a, (uintptr_t)base + 3, 0), 1), 33);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, PROT_READ, MAP_SHARED, 0, &out), 0);
+	CHECK(out == base && base[3] == 33);
+	ua_arena_destroy(a);
+}
+
+static struct ua_arena *mmap_child_arena;
+
+static void write_to_read_only_view(void)
+{
+	uint8_t *base = ua_arena_user_base(mmap_child_arena);
+	void *out;
+
+	signal(SIGSEGV, SIG_DFL);
+	if (ua_arena_munmap(mmap_child_arena, base, 4 * PG) ||
+	    ua_arena_mmap(mmap_child_arena, base, 4 * PG, PROT_READ, MAP_SHARED, 0, &out))
+		_exit(1);
+	if (((volatile uint8_t *)base)[1] != 0) /* reading is fine */
+		_exit(2);
+	((volatile uint8_t *)base)[1] = 1;
+	_exit(3);
+}
+
+static void touch_unmapped_view(void)
+{
+	uint8_t *base = ua_arena_user_base(mmap_child_arena);
+
+	signal(SIGSEGV, SIG_DFL);
+	if (ua_arena_munmap(mmap_child_arena, base, 4 * PG))
+		_exit(1);
+	((volatile uint8_t *)base)[1] = 1;
+	_exit(3);
+}
+
+TEST(arena, mmap_read_only_and_unmapped_views_fault)
+{
+	mmap_child_arena = make_arena(4, 0, 0, false);
+	REQUIRE(ua_arena_alloc_pages(mmap_child_arena, NULL, 1, -1, 0) != NULL);
+	CHECK_EQ(run_child(write_to_read_only_view) & 0x7f, SIGSEGV);
+	CHECK_EQ(run_child(touch_unmapped_view) & 0x7f, SIGSEGV);
+	ua_arena_destroy(mmap_child_arena);
+}
+
+/* A host handler that chains, as docs/arena-design.md asks of hosts. */
+static struct sigaction chained_old;
+static uintptr_t expected_fault;
+
+static void chaining_handler(int sig, siginfo_t *si, void *uc)
+{
+	if ((uintptr_t)si->si_addr == expected_fault)
+		_exit(42);
+	chained_old.sa_sigaction(sig, si, uc);
+}
+
+static void remap_then_touch_segv_arena(void)
+{
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, segv_no_uffd);
+	uint8_t *base = ua_arena_user_base(a);
+	volatile uint8_t *p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	struct sigaction sa = { .sa_sigaction = chaining_handler, .sa_flags = SA_SIGINFO };
+	void *out;
+
+	expected_fault = (uintptr_t)base + 2 * PG;
+	if (sigaction(SIGSEGV, &sa, &chained_old) || !(chained_old.sa_flags & SA_SIGINFO))
+		_exit(2);
+	if (ua_arena_munmap(a, base, 4 * PG) ||
+	    ua_arena_mmap(a, base, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, 0, &out))
+		_exit(1);
+	p[0] = 1; /* allocated: fine after the remap too */
+	((volatile uint8_t *)base)[2 * PG] = 1;
+	_exit(3);
+}
+
+TEST(arena, mmap_again_keeps_segv_on_fault)
+{
+	segv_no_uffd = false;
+	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
+	segv_no_uffd = true;
+	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
+}
