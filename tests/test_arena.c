@@ -903,3 +903,21 @@ TEST(arena, attach_validates_size_and_shares_allocator_in_one_process)
 	ua_arena_destroy(b);
 	ua_arena_destroy(a);
 }
+
+TEST(arena, unmappable_map_extra_fails_at_create)
+{
+	/* The kernel accepts these at create and fails at mmap; uarena maps at create. */
+	static const uint64_t addrs[] = { 0x7ffffffff000ull, 0xffff800000000000ull,
+					  0xfffffffffffff000ull };
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		UA_OPTS(ua_arena_opts, o, .max_entries = 1, .map_flags = UA_F_MMAPABLE,
+			.map_extra = addrs[i], .err_buf = err, .err_buf_sz = sizeof(err));
+		struct ua_arena *a = (void *)1;
+
+		CHECK_EQ(ua_arena_create(&o, &a), -ENOMEM);
+		CHECK(a == NULL);
+		CHECK_CONTAINS(err, "arena: cannot map user view");
+	}
+}
