@@ -5,6 +5,7 @@
  * may_goto, helpers and resolution, and several threads on one program.
  * Every program runs on both dispatch flavours, which must agree exactly.
  */
+#include "arena.h"
 #include "insn_build.h"
 #include "interp.h"
 #include "test.h"
@@ -646,4 +647,53 @@ TEST(interp, threads_share_one_prepared_program)
 		CHECK_EQ(args[i].r0, 499500ull * (uint64_t)(i + 1));
 	}
 	ua_prog_free(p);
+}
+
+/* A real arena: host-allocated page, program casts, stores, casts back. */
+TEST(interp, real_arena_casts_and_shared_pages)
+{
+	static const struct ua_insn prog[] = {
+		UA_ADDR_SPACE_CAST_INSN(2, 1, UA_CAST_KERN),      /* r2 = lo32(user ptr) */
+		UA_ST_MEM(UA_DW, 2, 8, 0x5151),                   /* lands in the host's page */
+		UA_LDX_MEM(UA_DW, 3, 2, 0),                       /* host wrote 77 there */
+		UA_ADDR_SPACE_CAST_INSN(0, 2, UA_CAST_USER),      /* back to the user pointer */
+		UA_MOV64_IMM(4, 0), UA_ADDR_SPACE_CAST_INSN(4, 4, UA_CAST_USER), /* NULL stays NULL */
+		UA_ALU64_REG(UA_ADD, 0, 4), UA_ALU64_REG(UA_ADD, 0, 3),
+		UA_EXIT_INSN(),
+	};
+	UA_OPTS(ua_arena_opts, opts, .max_entries = 16, .map_flags = UA_F_MMAPABLE);
+	struct ua_arena *a = NULL;
+	uint64_t *page, r0 = 0;
+
+	REQUIRE_EQ(ua_arena_create(&opts, &a), 0);
+	page = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	REQUIRE(page != NULL);
+	page[0] = 77;
+	{
+		struct ua_exec ex = { .bounds_check = true, .arena = a,
+				      .arena_base = ua_arena_prog_base(a) };
+		uint64_t args[5] = { (uintptr_t)page };
+
+		CHECK_EQ(run_prog(prog, N(prog), &arena_resolver, &ex, args, &r0), 0);
+	}
+	CHECK_EQ(r0, (uintptr_t)page + 77);
+	CHECK_EQ(page[1], 0x5151);
+	ua_arena_destroy(a);
+}
+
+#include "../bench/programs.h"
+
+/* The benchmark programs compute what programs.h says on both flavours. */
+TEST(interp, bench_programs_return_expected_r0)
+{
+	for (size_t i = 0; i < N(bench_programs); i++) {
+		const struct bench_program *bp = &bench_programs[i];
+		struct ua_exec ex = { .bounds_check = true };
+		uint64_t r0 = 0;
+
+		CHECK_EQ(run_prog(bp->insns, bp->n_insns, NULL, &ex, NULL, &r0), 0);
+		if (r0 != bp->expected_r0)
+			ua_test_fail(__FILE__, __LINE__, "%s: r0 0x%llx, want 0x%llx", bp->name,
+				     (unsigned long long)r0, (unsigned long long)bp->expected_r0);
+	}
 }
