@@ -42,14 +42,19 @@ struct ua_exec {
 	uint8_t *arena_base;      /* ua_arena_prog_base(arena), cached */
 	uint32_t cpu;             /* bpf_get_smp_processor_id() */
 	uint64_t insn_budget;     /* max insns per run; 0 = default */
-	bool bounds_check;        /* check non-arena accesses against stack + regions */
+	bool bounds_check;        /* check non-arena accesses against stack + regions; a
+				     zeroed ua_exec has it off, the run APIs should set it */
 	const struct ua_mem_region *regions;
 	size_t n_regions;
 	void *user;               /* the loader's / embedder's per-run data */
 	int (*trace)(struct ua_exec *ex, const char *msg, size_t len); /* bpf_printk sink */
 	bool exit_now;            /* set by a helper: end the run now, r0 = its return value */
 	char err[256];            /* why a run stopped, "insn N: ..." */
-	/* interpreter-private state follows (stack etc.), owned by interp */
+	/* interpreter-private state follows, owned by interp (zero-initialise it) */
+	const struct ua_prog *interp_prog; /* the program running on ex (for callbacks) */
+	const void *interp_env;            /* its memory environment */
+	int interp_abort;                  /* a callback failed: the outer run ends with this */
+	unsigned interp_nesting;           /* callback runs in progress */
 };
 
 #endif

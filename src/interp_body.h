@@ -92,8 +92,9 @@
 		NEXT();                                                       \
 	}
 
-static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex, uint64_t *reg,
-		     const struct mem_env *envp, uint64_t *r0)
+static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex,
+		     const struct interp_insn *start, uint64_t *reg, const struct mem_env *envp,
+		     uint64_t *r0)
 {
 #if INTERP_THREADED
 	static const void *const jump_table[OP_COUNT] = {
@@ -104,7 +105,7 @@ static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex, uint64_t *reg,
 #endif
 	const struct mem_env env = *envp;
 	const struct interp_insn *const code = p->insns;
-	const struct interp_insn *pc = code;
+	const struct interp_insn *pc = start;
 	const bool has_arena = p->has_arena;
 	uint8_t *const arena_base = ex->arena_base;
 	uint64_t budget = ex->insn_budget ? ex->insn_budget : UA_DEFAULT_INSN_BUDGET;
@@ -261,6 +262,8 @@ next:
 #endif
 
 out_done:
+	if (unlikely(ex->interp_abort))
+		return ex->interp_abort; /* a callback failed inside a helper */
 	*r0 = reg[0];
 	return 0;
 out_budget:

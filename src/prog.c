@@ -124,6 +124,7 @@ static void translate_mem(const struct ua_insn *in, struct interp_insn *out)
 struct prep {
 	const struct ua_insn *insns;
 	const struct ua_call_resolver *res;
+	uint8_t *func_start;
 	char *err;
 	size_t err_sz;
 };
@@ -164,6 +165,13 @@ static int resolve_ld_imm64(const struct prep *pp, size_t i, struct interp_insn 
 	int ret;
 
 	out->op = OP_LD_IMM64;
+	if (in->src_reg == UA_PSEUDO_FUNC) {
+		size_t target = (size_t)((int64_t)i + 1 + in->imm); /* checked by isa.c */
+
+		pp->func_start[target] = 1;
+		out->u64 = INTERP_FUNC_TAG | target;
+		return 0;
+	}
 	if (in->src_reg) {
 		if (!pp->res || !pp->res->ld_imm64)
 			return ua_errf(pp->err, pp->err_sz, -EINVAL,
@@ -239,7 +247,7 @@ static int translate(const struct prep *pp, size_t i, struct interp_insn *out)
 int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_resolver *res,
 		    char *err, size_t err_sz, struct ua_prog **out)
 {
-	const struct prep pp = { insns, res, err, err_sz };
+	struct prep pp = { insns, res, NULL, err, err_sz };
 	bool has_arena = res && res->has_arena;
 	struct ua_prog *p;
 	int ret;
@@ -255,6 +263,12 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	p = calloc(1, sizeof(*p) + n * sizeof(p->insns[0]));
 	if (!p)
 		return ua_errf(err, err_sz, -ENOMEM, "prog: out of memory (%zu insns)", n);
+	p->func_start = calloc(n, 1);
+	if (!p->func_start) {
+		free(p);
+		return ua_errf(err, err_sz, -ENOMEM, "prog: out of memory (%zu insns)", n);
+	}
+	pp.func_start = p->func_start;
 	p->n = n;
 	p->has_arena = has_arena;
 	if (res)
@@ -262,7 +276,7 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	for (size_t i = 0; i < n; i++) {
 		ret = translate(&pp, i, &p->insns[i]);
 		if (ret) {
-			free(p);
+			ua_prog_free(p);
 			return ret;
 		}
 		if (p->insns[i].op == OP_LD_IMM64)
@@ -274,6 +288,9 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 
 void ua_prog_free(struct ua_prog *p)
 {
+	if (!p)
+		return;
+	free(p->func_start);
 	free(p);
 }
 
