@@ -9,16 +9,18 @@
  *   may_goto count) are saved in a frame record and restored on exit, so a
  *   callee that clobbers them cannot hurt its caller (the kernel's
  *   interpreter gets the same effect from a fresh register file per call).
- * - The run stack is a zeroed array on the host thread's stack, which on
+ * - The run stack is an array on the host thread's stack, which on
  *   Linux is mapped above 4 GiB, so a stack address never has its upper 32
  *   bits zero and is never mistaken for an arena pointer; if it ever were
  *   below 4 GiB, the run takes a mmap()ed stack instead.
  * - Memory: in a program with an arena, a base register whose upper 32 bits
  *   are zero is an arena pointer and goes through ua_probe_*() at
  *   arena_base + lo32 + off (unallocated pages read 0, stores are dropped).
- *   Any other address must lie in the run stack or in ex->regions (writes:
- *   writable regions) when ex->bounds_check is set, else the run stops with
- *   -EFAULT "insn N: invalid memory access 0x... (size S)".
+ *   Any other address must lie in an active frame of the run stack (the
+ *   current one and its callers', each zeroed when entered) or in
+ *   ex->regions (writes: writable regions) when ex->bounds_check is set,
+ *   else the run stops with -EFAULT "insn N: invalid memory access 0x...
+ *   (size S)".
  * - Every executed insn is charged against ex->insn_budget; may_goto counts
  *   down from UA_MAY_GOTO_BUDGET per subprogram invocation, like the
  *   kernel's hidden stack slot.
@@ -312,10 +314,11 @@ static int run_from(const struct ua_prog *p, struct ua_exec *ex, size_t start,
 		if (stack == MAP_FAILED)
 			return run_error(ex, -ENOMEM, 0, "cannot map the run stack");
 	}
-	memset(stack, 0, RUN_STACK_SIZE);
+	/* Only the active frames are accessible: the top one now, more per call. */
+	memset(stack + RUN_STACK_SIZE - UA_STACK_SIZE, 0, UA_STACK_SIZE);
 	env = (struct mem_env){
-		.stack_lo = (uintptr_t)stack,
-		.stack_len = RUN_STACK_SIZE,
+		.stack_lo = (uintptr_t)stack + RUN_STACK_SIZE - UA_STACK_SIZE,
+		.stack_len = UA_STACK_SIZE,
 		.bounds_check = ex->bounds_check,
 		.regions = ex->regions,
 		.n_regions = ex->regions ? ex->n_regions : 0,

@@ -210,8 +210,13 @@ TEST(interp, out_of_bounds_access_faults_with_insn_index)
 		UA_MOV64_IMM(0, 0), UA_LDX_MEM(UA_DW, 0, 10, 0), UA_EXIT_INSN(),
 	};
 	static const struct ua_insn below[] = {
-		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_SUB, 1, UA_MAX_CALL_DEPTH * UA_STACK_SIZE),
-		UA_ST_MEM(UA_B, 1, 0, 1), UA_ST_MEM(UA_B, 1, -1, 1), UA_EXIT_INSN(),
+		UA_ST_MEM(UA_B, 10, -UA_STACK_SIZE, 1), UA_ST_MEM(UA_B, 10, -UA_STACK_SIZE - 1, 1),
+		UA_EXIT_INSN(),
+	};
+	/* After a call returns, the callee's frame is no longer accessible. */
+	static const struct ua_insn dead_frame[] = {
+		UA_CALL_REL(2), UA_LDX_MEM(UA_DW, 0, 10, -UA_STACK_SIZE - 8), UA_EXIT_INSN(),
+		UA_ST_MEM(UA_DW, 10, -8, 1), UA_EXIT_INSN(),
 	};
 	static const struct ua_insn straddle[] = {
 		UA_LDX_MEM(UA_DW, 0, 10, -4), UA_EXIT_INSN(),
@@ -225,8 +230,10 @@ TEST(interp, out_of_bounds_access_faults_with_insn_index)
 	CHECK_CONTAINS(ex.err, "(size 8)");
 	CHECK_EQ(r0, 0);
 	CHECK_EQ(run_prog(below, N(below), NULL, &ex, NULL, &r0), -EFAULT);
-	CHECK_CONTAINS(ex.err, "insn 3: invalid memory access 0x");
+	CHECK_CONTAINS(ex.err, "insn 1: invalid memory access 0x");
 	CHECK_CONTAINS(ex.err, "(size 1)");
+	CHECK_EQ(run_prog(dead_frame, N(dead_frame), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 1: invalid memory access 0x");
 	CHECK_EQ(run_prog(straddle, N(straddle), NULL, &ex, NULL, &r0), -EFAULT);
 	CHECK_CONTAINS(ex.err, "insn 0: invalid memory access");
 	/* A small constant address is reported exactly. */
