@@ -255,7 +255,9 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	if (!out)
 		return ua_errf(err, err_sz, -EINVAL, "prog: no output pointer");
 	*out = NULL;
-	ret = ua_isa_validate(insns, n, has_arena ? UA_ISA_HAS_ARENA : 0, err, err_sz);
+	ret = ua_isa_validate(insns, n,
+			      (has_arena ? UA_ISA_HAS_ARENA : 0) |
+			      (res && res->kernel_strict ? UA_ISA_KERNEL_STRICT : 0), err, err_sz);
 	if (ret)
 		return ret;
 	if (has_arena && (ret = ua_probe_init()))

@@ -30,6 +30,9 @@ struct ua_call_resolver {
 	/* The program has an arena: addr_space_cast is allowed, and at run time
 	 * pointers with upper 32 bits zero are arena pointers (see exec.h). */
 	bool has_arena;
+	/* Reject what the kernel verifier rejects but RFC 9669 defines (shift by an
+	 * immediate >= width, division by an immediate 0, callx): see isa.h. */
+	bool kernel_strict;
 };
 
 /*
