@@ -27,6 +27,7 @@
 
 struct ua_exec;
 struct ua_arena;
+struct ua_prog;
 
 /* Helpers and kfuncs: r1..r5 in, r0 out, as in the BPF calling convention. */
 typedef uint64_t (*ua_helper_fn)(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,

@@ -83,7 +83,6 @@ struct ua_prog {
 	struct interp_insn insns[];
 };
 
-const char *ua_interp_op_name(enum interp_op op);
 
 #endif
 

@@ -35,17 +35,6 @@ static const uint8_t alu32_ops[16][2] = ALU_TABLE(32);
 static const uint8_t jmp64_ops[16][2] = JMP_TABLE(64);
 static const uint8_t jmp32_ops[16][2] = JMP_TABLE(32);
 
-static const char *const op_names[OP_COUNT] = {
-#define INTERP_NAME(name) [OP_##name] = #name,
-	INTERP_OPS(INTERP_NAME)
-#undef INTERP_NAME
-};
-
-const char *ua_interp_op_name(enum interp_op op)
-{
-	return (unsigned)op < OP_COUNT ? op_names[op] : "?";
-}
-
 static void translate_alu(const struct ua_insn *in, struct interp_insn *out)
 {
 	bool is64 = UA_CLASS(in->code) == UA_ALU64;
