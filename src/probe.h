@@ -46,4 +46,12 @@ typedef uintptr_t (*ua_fault_resolver)(uintptr_t pc, void *ucontext, void *data)
 int ua_probe_register_code(uintptr_t start, uintptr_t end, ua_fault_resolver fn, void *data);
 void ua_probe_unregister_code(uintptr_t start);
 
+/*
+ * Host address ranges (user views of SEGV_ON_FAULT arenas, registered with
+ * userfaultfd in SIGBUS mode) where a SIGBUS from a missing page is delivered
+ * as SIGSEGV/SEGV_MAPERR, as the kernel's arena fault handler does.
+ */
+int ua_probe_register_segv_range(uintptr_t start, uintptr_t end);
+void ua_probe_unregister_segv_range(uintptr_t start);
+
 #endif
