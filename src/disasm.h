@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <uarena/common.h>
 #include <uarena/insn.h>
 
 /* Names a call: return NULL to fall back to the built-in helper table
