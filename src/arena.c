@@ -166,6 +166,11 @@ static void arena_lock(struct ua_arena *a)
 	atomic_store(&a->hdr->in_update, 1);
 }
 
+void ua_arena_debug_lock(struct ua_arena *a)
+{
+	arena_lock(a);
+}
+
 static void arena_unlock(struct ua_arena *a)
 {
 	atomic_store(&a->hdr->in_update, 0);
