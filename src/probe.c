@@ -90,7 +90,16 @@ struct segv_range {
 	_Atomic uintptr_t end;
 };
 
+struct checked_range {
+	_Atomic uintptr_t start; /* 0 = free slot */
+	uintptr_t end;
+	ua_probe_check_fn fn;
+	void *data;
+};
+
 static struct code_range code_ranges[MAX_CODE_RANGES];
+static struct checked_range checked_ranges[MAX_CODE_RANGES];
+static _Atomic int checked_count;
 static struct segv_range segv_ranges[MAX_SEGV_RANGES];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -228,8 +237,35 @@ int ua_probe_init(void)
 	return init_err;
 }
 
+static bool checked_allows_slow(uintptr_t addr, unsigned size)
+{
+	for (int i = 0; i < MAX_CODE_RANGES; i++) {
+		struct checked_range *r = &checked_ranges[i];
+		uintptr_t start = atomic_load_explicit(&r->start, memory_order_acquire);
+
+		if (!start || addr + size <= start || addr >= r->end)
+			continue;
+		/* An unaligned access may straddle two pages: both must be backed. */
+		if (addr >= start && !r->fn(r->data, addr))
+			return false;
+		if (addr + size - 1 < r->end && !r->fn(r->data, addr + size - 1))
+			return false;
+	}
+	return true;
+}
+
+/* True unless addr lies in a checked range and is not backed. */
+static inline bool checked_allows(const void *addr, unsigned size)
+{
+	if (likely(!atomic_load_explicit(&checked_count, memory_order_relaxed)))
+		return true;
+	return checked_allows_slow((uintptr_t)addr, size);
+}
+
 uint64_t ua_probe_load(const void *addr, unsigned size)
 {
+	if (unlikely(!checked_allows(addr, size)))
+		return 0;
 	switch (size) {
 	case 1: return ua_probe_asm_ld1(addr);
 	case 2: return ua_probe_asm_ld2(addr);
@@ -242,6 +278,8 @@ uint64_t ua_probe_load(const void *addr, unsigned size)
 
 void ua_probe_store(void *addr, uint64_t val, unsigned size)
 {
+	if (unlikely(!checked_allows(addr, size)))
+		return;
 	switch (size) {
 	case 1: ua_probe_asm_st1(addr, val); return;
 	case 2: ua_probe_asm_st2(addr, val); return;
@@ -325,6 +363,8 @@ bool ua_probe_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64
 	bool wide = size == 8;
 	uint64_t tmp;
 
+	if (unlikely(!checked_allows(addr, size)))
+		return false;
 	if (op == UA_LOAD_ACQ || op == UA_STORE_REL) {
 		if (UA_NEVER(size != 1 && size != 2 && size != 4 && size != 8))
 			return false;
@@ -410,6 +450,40 @@ void ua_probe_unregister_segv_range(uintptr_t start)
 	for (int i = 0; i < MAX_SEGV_RANGES; i++) {
 		if (start && atomic_load_explicit(&segv_ranges[i].start, memory_order_relaxed) == start)
 			atomic_store_explicit(&segv_ranges[i].start, 0, memory_order_release);
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+int ua_probe_register_checked(uintptr_t start, uintptr_t end, ua_probe_check_fn fn, void *data)
+{
+	int err = -ENOSPC;
+
+	if (!start || end <= start || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < MAX_CODE_RANGES; i++) {
+		if (atomic_load_explicit(&checked_ranges[i].start, memory_order_relaxed))
+			continue;
+		checked_ranges[i].end = end;
+		checked_ranges[i].fn = fn;
+		checked_ranges[i].data = data;
+		atomic_store_explicit(&checked_ranges[i].start, start, memory_order_release);
+		atomic_fetch_add(&checked_count, 1);
+		err = 0;
+		break;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return err;
+}
+
+void ua_probe_unregister_checked(uintptr_t start)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < MAX_CODE_RANGES; i++) {
+		if (start && atomic_load_explicit(&checked_ranges[i].start, memory_order_relaxed) == start) {
+			atomic_store_explicit(&checked_ranges[i].start, 0, memory_order_release);
+			atomic_fetch_sub(&checked_count, 1);
+		}
 	}
 	pthread_mutex_unlock(&registry_lock);
 }
