@@ -84,6 +84,16 @@ struct ua_map {
 	bool frozen;            /* read-only for user-space updates (.rodata after load) */
 };
 
+/*
+ * An ARENA map: what BPF programs see as struct bpf_arena (CO-RE reads of
+ * map.max_entries and user_vm_start/end are resolved to these fields).
+ */
+struct ua_arena_map {
+	struct ua_map map;
+	uint64_t user_vm_start;
+	uint64_t user_vm_end;
+};
+
 /* Creates a map of def->type with the kernel's checks; -EINVAL etc. + message. */
 int ua_map_create(const struct ua_map_def *def, char *err, size_t err_sz, struct ua_map **out);
 void ua_map_free(struct ua_map *m);

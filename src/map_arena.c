@@ -18,9 +18,6 @@
 
 #include <stdlib.h>
 
-struct arena_map {
-	struct ua_map map;
-};
 
 static void *arena_lookup(struct ua_map *m, const void *key, uint32_t cpu) { return NULL; }
 static int arena_update(struct ua_map *m, const void *k, const void *v, uint64_t f, uint32_t c)
@@ -38,7 +35,7 @@ static int arena_next(struct ua_map *m, const void *k, void *n) { return -EOPNOT
 #ifdef ua_arena_opts__last_field
 static void arena_free(struct ua_map *m)
 {
-	struct arena_map *a = container_of(m, struct arena_map, map);
+	struct ua_arena_map *a = container_of(m, struct ua_arena_map, map);
 
 	ua_arena_destroy(m->arena);
 	free(a);
@@ -46,7 +43,7 @@ static void arena_free(struct ua_map *m)
 #else
 static void arena_free(struct ua_map *m)
 {
-	free(container_of(m, struct arena_map, map));
+	free(container_of(m, struct ua_arena_map, map));
 }
 #endif
 
@@ -64,7 +61,7 @@ int ua_map_arena_create(const struct ua_map_def *def, char *err, size_t err_sz,
 			struct ua_map **out)
 {
 	const char *name = def->name ? def->name : "";
-	struct arena_map *a;
+	struct ua_arena_map *a;
 
 	*out = NULL;
 #ifdef ua_arena_opts__last_field
@@ -87,6 +84,8 @@ int ua_map_arena_create(const struct ua_map_def *def, char *err, size_t err_sz,
 	a->map.arena = arena;
 	a->map.mmaped = ua_arena_user_base(arena);
 	a->map.mmap_sz = ua_arena_size(arena);
+	a->user_vm_start = (uintptr_t)a->map.mmaped;
+	a->user_vm_end = a->user_vm_start + a->map.mmap_sz;
 	*out = &a->map;
 	return 0;
 #else

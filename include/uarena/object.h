@@ -6,10 +6,11 @@
  * Lifecycle: ua_object_open() parses the ELF, creates every map (arena user
  * view mapped, global data copied in, arena globals written through the user
  * view) and prepares the programs: there is no separate load step. With
- * opts.only_prog only that program (and what it uses) is prepared, so one
- * unsupported program does not block the others; the other programs are
- * listed but ua_program_test_run() on them returns -ENOENT... unless they
- * were prepared.
+ * opts.only_prog only that program (and what it uses) is linked and
+ * prepared, so one unsupported program does not block the others; the
+ * other programs are still listed, and ua_program_test_run() on them
+ * returns -ENOENT. Without only_prog, any program that cannot be prepared
+ * fails the open (as libbpf's load does).
  *
  * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
  * 12: what (section .text)".
