@@ -119,6 +119,7 @@ struct spin_args {
 
 struct spin_thread {
 	struct ua_object *obj;
+	pthread_barrier_t *start;
 	struct spin_args args;
 	int run_err;
 	uint32_t retval;
@@ -132,6 +133,7 @@ static void *spin_worker(void *arg)
 
 	UA_OPTS(ua_test_run_opts, o, .ctx_in = &t->args, .ctx_size_in = sizeof(t->args),
 		.err_buf = t->err, .err_buf_sz = sizeof(t->err));
+	pthread_barrier_wait(t->start); /* all threads contend from the first iteration */
 	t->run_err = p ? ua_program_test_run(p, &o) : -2;
 	t->retval = o.retval;
 	return NULL;
@@ -141,10 +143,13 @@ static void spin_lock_threads(int n_threads, int repeat, int cs_count)
 {
 	struct ua_object *obj = open_example("arena_spin_lock", NULL, (uint32_t)n_threads);
 	struct spin_thread t[8];
+	pthread_barrier_t start;
 	pthread_t tid[8];
 
+	REQUIRE(n_threads <= 8);
+	pthread_barrier_init(&start, NULL, (unsigned)n_threads);
 	for (int i = 0; i < n_threads; i++) {
-		t[i] = (struct spin_thread){ .obj = obj,
+		t[i] = (struct spin_thread){ .obj = obj, .start = &start,
 					     .args = { repeat, cs_count, 0x7fffffff } };
 		REQUIRE_EQ(pthread_create(&tid[i], NULL, spin_worker, &t[i]), 0);
 	}
@@ -156,6 +161,7 @@ static void spin_lock_threads(int n_threads, int repeat, int cs_count)
 		CHECK_EQ((int32_t)t[i].retval, 0);
 	}
 	CHECK_EQ(run_prog(obj, "read_counter", NULL, 0), (uint32_t)(n_threads * repeat));
+	pthread_barrier_destroy(&start);
 	ua_object_close(obj);
 }
 
@@ -166,5 +172,5 @@ TEST(progs, arena_spin_lock_1_thread)
 
 TEST(progs, arena_spin_lock_4_threads_exact_count)
 {
-	spin_lock_threads(4, 2000, 10);
+	spin_lock_threads(4, 1000, 20);
 }
