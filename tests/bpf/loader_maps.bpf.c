@@ -39,4 +39,11 @@ int uses_hash(void *ctx)
 	return v ? (int)*v : -1;
 }
 
+/* Uses the maps without helpers: loads even without the helper registry. */
+SEC("syscall")
+int no_helpers(void *ctx)
+{
+	return 5;
+}
+
 char LICENSE[] SEC("license") = "GPL";
