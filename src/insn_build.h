@@ -33,11 +33,11 @@
 #define UA_NEG64(d) UA_INSN(UA_ALU64 | UA_NEG | UA_K, d, 0, 0, 0)
 #define UA_NEG32(d) UA_INSN(UA_ALU | UA_NEG | UA_K, d, 0, 0, 0)
 /* Byte order: to little/big endian (ALU) and unconditional swap (ALU64). */
-#define UA_TO_LE(d, bits) UA_INSN(UA_ALU | UA_END | UA_TO_LE, d, 0, 0, bits)
-#define UA_TO_BE(d, bits) UA_INSN(UA_ALU | UA_END | UA_TO_BE, d, 0, 0, bits)
+#define UA_ENDIAN_TO_LE(d, bits) UA_INSN(UA_ALU | UA_END | UA_TO_LE, d, 0, 0, bits)
+#define UA_ENDIAN_TO_BE(d, bits) UA_INSN(UA_ALU | UA_END | UA_TO_BE, d, 0, 0, bits)
 #define UA_BSWAP(d, bits) UA_INSN(UA_ALU64 | UA_END, d, 0, 0, bits)
 /* addr_space_cast: as = UA_CAST_KERN or UA_CAST_USER. */
-#define UA_ADDR_SPACE_CAST(d, s, as) UA_INSN(UA_ALU64 | UA_MOV | UA_X, d, s, UA_ADDR_SPACE_CAST, as)
+#define UA_ADDR_SPACE_CAST_INSN(d, s, as) UA_INSN(UA_ALU64 | UA_MOV | UA_X, d, s, UA_ADDR_SPACE_CAST, as)
 
 /* ld_imm64: two slots. */
 #define UA_LD_IMM64_RAW(d, s, v)                                              \
@@ -52,8 +52,8 @@
 #define UA_ST_MEM(size, d, o, i) UA_INSN(UA_ST | (size) | UA_MEM, d, 0, o, i)
 /* Atomics: op = UA_ADD, UA_ADD | UA_FETCH, UA_XCHG, UA_CMPXCHG, ... */
 #define UA_ATOMIC_OP(size, op, d, s, o) UA_INSN(UA_STX | (size) | UA_ATOMIC, d, s, o, op)
-#define UA_LOAD_ACQ(size, d, s, o) UA_INSN(UA_STX | (size) | UA_ATOMIC, d, s, o, UA_LOAD_ACQ)
-#define UA_STORE_REL(size, d, s, o) UA_INSN(UA_STX | (size) | UA_ATOMIC, d, s, o, UA_STORE_REL)
+#define UA_LOAD_ACQ_INSN(size, d, s, o) UA_INSN(UA_STX | (size) | UA_ATOMIC, d, s, o, UA_LOAD_ACQ)
+#define UA_STORE_REL_INSN(size, d, s, o) UA_INSN(UA_STX | (size) | UA_ATOMIC, d, s, o, UA_STORE_REL)
 
 /* Jumps: off is relative to the next insn. */
 #define UA_JMP_REG(op, d, s, o) UA_INSN(UA_JMP | (op) | UA_X, d, s, o, 0)
@@ -62,7 +62,7 @@
 #define UA_JMP32_IMM(op, d, i, o) UA_INSN(UA_JMP32 | (op) | UA_K, d, 0, o, i)
 #define UA_JMP_A(o) UA_INSN(UA_JMP | UA_JA, 0, 0, o, 0)
 #define UA_GOTOL(i) UA_INSN(UA_JMP32 | UA_JA, 0, 0, 0, i)
-#define UA_MAY_GOTO(o) UA_INSN(UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, o, 0)
+#define UA_MAY_GOTO_INSN(o) UA_INSN(UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, o, 0)
 #define UA_CALL_HELPER(id) UA_INSN(UA_JMP | UA_CALL, 0, 0, 0, id)
 #define UA_CALL_REL(i) UA_INSN(UA_JMP | UA_CALL, 0, UA_PSEUDO_CALL, 0, i)
 #define UA_CALL_KFUNC(i) UA_INSN(UA_JMP | UA_CALL, 0, UA_PSEUDO_KFUNC_CALL, 0, i)

@@ -244,6 +244,7 @@ next:
 			goto out_done;
 		f = &frames[--depth];
 		memcpy(&reg[6], f->saved, sizeof(f->saved));
+		reg[10] += UA_STACK_SIZE; /* r10 is read-only: the callee left it as set */
 		loops_left = f->loops_left;
 		pc = f->ret;
 		vmbreak;

@@ -58,7 +58,7 @@ static const char *alu_variant(const struct ua_insn *insn, const struct ua_isa_o
 		case 1: return "addr_space_cast";
 		case 8: return is64 ? "movsx864" : "movsx832";
 		case 16: return is64 ? "movsx1664" : "movsx1632";
-		case 32: return "movsx3264";
+		case 32: return is64 ? "movsx3264" : op->name;
 		}
 	}
 	return op->name;
