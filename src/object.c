@@ -166,7 +166,7 @@ int ua_object_build_regions(struct ua_object *obj)
 
 	if (obj->regions)
 		return 0;
-	obj->regions = calloc(obj->n_maps * 2 + 1, sizeof(*obj->regions));
+	obj->regions = calloc(obj->n_maps * 3 + 1, sizeof(*obj->regions));
 	if (!obj->regions)
 		return -ENOMEM;
 	for (size_t i = 0; i < obj->n_maps; i++) {
@@ -178,6 +178,10 @@ int ua_object_build_regions(struct ua_object *obj)
 		if (m->mmaped && m->type != UA_MAP_ARENA_TYPE)
 			obj->regions[n++] = (struct ua_mem_region){
 				(uintptr_t)m->mmaped, (uintptr_t)m->mmaped + m->mmap_sz, true
+			};
+		if (m->value_mem && m->value_mem != m->mmaped)
+			obj->regions[n++] = (struct ua_mem_region){
+				(uintptr_t)m->value_mem, (uintptr_t)m->value_mem + m->value_mem_sz, true
 			};
 	}
 	obj->n_regions = n;
