@@ -657,6 +657,8 @@ int ua_object_open_mem(const void *buf, size_t size, const struct ua_object_open
 	ret = object_init(ld.obj, opts, "obj");
 	if (!ret)
 		ret = load_object(&ld, buf, size, opts);
+	if (!ret)
+		ret = ua_object_build_regions(ld.obj);
 	ld_cleanup(&ld);
 	if (ret) {
 		ua_object_free(ld.obj);

@@ -112,5 +112,6 @@ int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char 
 			   size_t err_sz);
 /* object.c */
 void ua_object_free(struct ua_object *obj);
+int ua_object_build_regions(struct ua_object *obj);
 
 #endif
