@@ -300,6 +300,7 @@ static int run_from(const struct ua_prog *p, struct ua_exec *ex, size_t start,
 	uint8_t local_stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
 	const struct ua_prog *saved_prog = ex->interp_prog;
 	const void *saved_env = ex->interp_env;
+	uintptr_t saved_stack_lo = ex->stack_lo, saved_stack_hi = ex->stack_hi;
 	uint8_t *stack = local_stack;
 	uint64_t reg[UA_MAX_BPF_REG] = { 0 };
 	struct mem_env env;
@@ -329,12 +330,16 @@ static int run_from(const struct ua_prog *p, struct ua_exec *ex, size_t start,
 	reg[10] = (uintptr_t)stack + RUN_STACK_SIZE;
 	ex->interp_prog = p;
 	ex->interp_env = &env;
+	ex->stack_lo = env.stack_lo;
+	ex->stack_hi = env.stack_lo + env.stack_len;
 	if (how == UA_DISPATCH_SWITCH)
 		ret = run_switch(p, ex, &p->insns[start], reg, &env, &ret0);
 	else
 		ret = run_threaded(p, ex, &p->insns[start], reg, &env, &ret0);
 	ex->interp_prog = saved_prog;
 	ex->interp_env = saved_env;
+	ex->stack_lo = saved_stack_lo;
+	ex->stack_hi = saved_stack_hi;
 	if (stack != local_stack)
 		munmap(stack, RUN_STACK_SIZE);
 	if (r0)

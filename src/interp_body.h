@@ -237,6 +237,7 @@ next:
 		/* The new frame becomes accessible, zeroed like every fresh frame. */
 		env->stack_lo -= UA_STACK_SIZE;
 		env->stack_len += UA_STACK_SIZE;
+		ex->stack_lo = env->stack_lo; /* helpers' view of the active frames */
 		memset((void *)(uintptr_t)env->stack_lo, 0, UA_STACK_SIZE);
 		pc = code + pc->off;
 		vmbreak;
@@ -251,6 +252,7 @@ next:
 		reg[10] += UA_STACK_SIZE; /* r10 is read-only: the callee left it as set */
 		env->stack_lo += UA_STACK_SIZE;
 		env->stack_len -= UA_STACK_SIZE;
+		ex->stack_lo = env->stack_lo;
 		loops_left = f->loops_left;
 		pc = f->ret;
 		vmbreak;

@@ -444,10 +444,20 @@ static uint64_t helper_loop(struct ua_exec *ex, uint64_t nr, uint64_t func, uint
 	return i;
 }
 
+/* Returns 1 when [r1, r1 + r2) lies in the run stack the interpreter publishes. */
+static uint64_t helper_on_stack(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
+				uint64_t r4, uint64_t r5)
+{
+	return ex->stack_hi && r1 >= ex->stack_lo && r1 + r2 <= ex->stack_hi;
+}
+
 static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
 {
-	*name = id == 1 ? "sum" : id == 2 ? "stop" : "loop";
-	return id == 1 ? helper_sum : id == 2 ? helper_stop : id == 3 ? helper_loop : NULL;
+	static const ua_helper_fn fns[] = { NULL, helper_sum, helper_stop, helper_loop,
+					    helper_on_stack };
+
+	*name = "test helper";
+	return id > 0 && id < (int32_t)N(fns) ? fns[id] : NULL;
 }
 
 static ua_helper_fn resolve_kfunc(void *ctx, int32_t imm, const char **name)
@@ -917,4 +927,31 @@ TEST(interp, callback_value_must_name_a_function)
 	/* Outside a run there is nothing to call. */
 	ex = (struct ua_exec){ 0 };
 	CHECK_EQ(ua_interp_callback(&ex, 0xbf0f000000000001ull, args, &r0), -EINVAL);
+}
+
+/* Helpers see the active frames: the caller's slot from a callee, not beyond. */
+TEST(interp, helpers_see_the_active_stack_frames)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_REG(6, 10), UA_CALL_REL(2), UA_EXIT_INSN(), UA_EXIT_INSN(),
+		/* 4: callee: r0 = on_stack(r6-8, 8) | on_stack(r10-8, 8) << 1
+		 *              | on_stack(r10-520, 8) << 2 | on_stack(r6, 1) << 3 */
+		UA_MOV64_REG(1, 6), UA_ALU64_IMM(UA_ADD, 1, -8), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_MOV64_REG(7, 0),
+		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_ADD, 1, -8), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 1), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_ADD, 1, -520), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 2), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(1, 6), UA_MOV64_IMM(2, 1),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 3), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(0, 7), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	REQUIRE(N(prog) == 28);
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 1 | 2);
+	CHECK_EQ(ex.stack_lo, 0);
+	CHECK_EQ(ex.stack_hi, 0);
 }
