@@ -220,7 +220,6 @@ TEST(isa, accepts_rfc_leniencies)
 
 TEST(isa, kernel_strict_rejects_rfc_leniencies)
 {
-
 	for (size_t i = 0; i < N(strict_cases); i++) {
 		struct ua_insn prog[2] = { strict_cases[i].insn, UA_EXIT_INSN() };
 		char err[256] = "";
