@@ -205,3 +205,95 @@ TEST(interp_kernel, same_r0_as_the_kernel)
 				     (unsigned long long)((uint64_t)khi << 32 | klo));
 	}
 }
+
+/*
+ * The shared conformance vectors in the kernel: each vector without input
+ * memory and without helper calls that the 6.18 verifier accepts must
+ * return the vector's result there too (so our expectations are the
+ * kernel's, not only the RFC's). The validator in kernel_strict mode must
+ * accept exactly what the verifier accepts among them (the rejected ones are
+ * the shift-by-immediate >= width vectors).
+ */
+#include "asm.h"
+#include "datafile.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+
+static bool uses_calls(const struct ua_insn *insns, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((insns[i].code & 0x07) == UA_JMP && (insns[i].code & 0xf0) == UA_CALL)
+			return true;
+	return false;
+}
+
+TEST(interp_kernel, conformance_vectors_match_the_kernel)
+{
+	char dir[1024], path[2048], err[256];
+	unsigned ran = 0, rejected = 0;
+	struct dirent *e;
+	DIR *d;
+	int fd;
+	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
+
+	fd = kernel_load(probe, N(probe));
+	if (fd == -EPERM || fd == -ENOSYS)
+		SKIP("bpf() unavailable: %s", strerror(-fd));
+	REQUIRE(fd >= 0);
+	close(fd);
+	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
+	d = opendir(dir);
+	if (!d)
+		SKIP("no conformance vectors at %s", dir);
+	while ((e = readdir(d))) {
+		struct ua_datafile df;
+		struct ua_insn *insns = NULL, *hi;
+		size_t n = 0, len = strlen(e->d_name);
+		uint32_t klo = 0, khi = 0;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".data"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (ua_datafile_parse(path, &df, err, sizeof(err)))
+			continue;
+		if (!df.has_error && !df.mem && !df.has_raw &&
+		    !ua_asm_parse(df.asm_text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)) &&
+		    !uses_calls(insns, n) && (hi = calloc(n + 3, sizeof(*hi)))) {
+			hi[0] = UA_CALL_REL(2);
+			hi[1] = UA_ALU64_IMM(UA_RSH, 0, 32);
+			hi[2] = UA_EXIT_INSN();
+			memcpy(hi + 3, insns, n * sizeof(*hi));
+			const struct ua_call_resolver strict = { .kernel_strict = true };
+			struct ua_prog *p = NULL;
+			bool strict_ok = !ua_prog_prepare(insns, n, &strict, err, sizeof(err), &p);
+
+			ua_prog_free(p);
+			if (kernel_run(insns, n, &klo) || kernel_run(hi, n + 3, &khi)) {
+				rejected++;
+				if (strict_ok)
+					ua_test_fail(__FILE__, __LINE__,
+						     "%s: kernel rejects, kernel_strict accepts (%s)",
+						     e->d_name, klog);
+			} else {
+				if (!strict_ok)
+					ua_test_fail(__FILE__, __LINE__,
+						     "%s: kernel accepts, kernel_strict rejects: %s",
+						     e->d_name, err);
+				ran++;
+				if (((uint64_t)khi << 32 | klo) != df.result)
+					ua_test_fail(__FILE__, __LINE__,
+						     "%s: kernel 0x%llx, vector 0x%llx", e->d_name,
+						     (unsigned long long)((uint64_t)khi << 32 | klo),
+						     (unsigned long long)df.result);
+			}
+			free(hi);
+		}
+		free(insns);
+		ua_datafile_free(&df);
+	}
+	closedir(d);
+	/* 2026 vectors: 256 run, 12 shift-immediate vectors the verifier refuses. */
+	CHECK(ran >= 256);
+	CHECK(rejected <= 12);
+}
