@@ -222,8 +222,6 @@ static int run_atomic(struct ua_exec *ex, const struct mem_env *env, bool has_ar
 	uint64_t base = reg[ptr_reg], old = 0, val = reg[pc->src];
 	bool done;
 
-	if (op == UA_STORE_REL)
-		val = reg[pc->src];
 	if (has_arena && (base >> 32) == 0) {
 		if (!ex->arena_base)
 			return run_error(ex, -EINVAL, idx,
