@@ -581,12 +581,13 @@ static int conf_encode_call(struct asm_ctx *c, const struct conf_line *l)
 {
 	struct ua_insn insn = { .code = UA_JMP | UA_CALL };
 	const char *mode = l->n_ops == 2 ? l->ops[0] : "helper";
-	const char *target = l->ops[l->n_ops - 1];
+	const char *target;
 	int reg, err;
 	int32_t rel;
 
 	if (l->n_ops != 1 && l->n_ops != 2)
 		return asm_fail(c, "Invalid number of operands for mnemonic: call");
+	target = l->ops[l->n_ops - 1];
 	if (!strcmp(mode, "local")) {
 		if ((err = conf_target(c, target, ASM_FIX_IMM, &rel)))
 			return err;

@@ -119,6 +119,23 @@ static int imm32(struct cur *s, int32_t *out)
 	return 0;
 }
 
+/* An unsigned 32-bit operand (map ids, offsets): the disassembler prints %u. */
+static int uimm32(struct cur *s, int32_t *out)
+{
+	const char *at;
+	struct asm_num n;
+
+	skip_ws(s);
+	at = s->p;
+	if (!try_num(s, &n))
+		return expected(s, "number");
+	if (n.neg || n.overflow || n.mag > UINT32_MAX)
+		return asm_fail(s->c, "Immediate out of unsigned 32-bit range: %.*s",
+				(int)(s->p - at), at);
+	*out = (int32_t)(uint32_t)n.mag;
+	return 0;
+}
+
 /* "+4", "-8", "- 8", "+0x10"; nothing (before ')') means 0. */
 static int offset16(struct cur *s, int16_t *off)
 {
@@ -498,7 +515,7 @@ static int pseudo_rhs(struct cur *s, int dst)
 		return asm_emit_ld_imm64(s->c, dst, UA_PSEUDO_FUNC, (uint32_t)rel);
 	}
 	if (lit(s, "btf_id")) {
-		if ((err = need(s, "[")) || (err = imm32(s, &imm)) || (err = need(s, "]")))
+		if ((err = need(s, "[")) || (err = uimm32(s, &imm)) || (err = need(s, "]")))
 			return err;
 		return asm_emit_ld_imm64(s->c, dst, UA_PSEUDO_BTF_ID, (uint32_t)imm);
 	}
@@ -510,15 +527,15 @@ static int pseudo_rhs(struct cur *s, int dst)
 		src = UA_PSEUDO_MAP_IDX;
 	else
 		return expected(s, "id: or idx:");
-	if ((err = need(s, ":")) || (err = imm32(s, &imm)) || (err = need(s, "]")))
+	if ((err = need(s, ":")) || (err = uimm32(s, &imm)) || (err = need(s, "]")))
 		return err;
 	if (src == UA_PSEUDO_MAP_FD && lit(s, "[")) {
 		if ((err = need(s, "0")) || (err = need(s, "]")) || (err = need(s, "+")) ||
-		    (err = imm32(s, &hi)))
+		    (err = uimm32(s, &hi)))
 			return err;
 		src = UA_PSEUDO_MAP_VALUE;
 	} else if (src == UA_PSEUDO_MAP_IDX && lit(s, "+")) {
-		if ((err = imm32(s, &hi)))
+		if ((err = uimm32(s, &hi)))
 			return err;
 		src = UA_PSEUDO_MAP_IDX_VALUE;
 	}

@@ -209,6 +209,7 @@ TEST(asm_conf, errors)
 	check_error("ja +32768", -EINVAL, "asm: line 1: Jump offset out of range: +32768");
 	check_error("x:\nexit\nx:\n", -EINVAL,
 		    "asm: line 3: Duplicate label (x) (previous declaration at line 1)");
+	check_error("call", -EINVAL, "asm: line 1: Invalid number of operands for mnemonic: call");
 	check_error("call magic 3", -EINVAL, "asm: line 1: Invalid call mode");
 	check_error("movsx3232 %r1, %r2", -EINVAL, "asm: line 1: Invalid mnemonic: movsx3232");
 	check_error("movsx864 %r1, 3", -EINVAL, "asm: line 1: Invalid register: 3");
