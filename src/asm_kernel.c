@@ -337,6 +337,17 @@ static int call_stmt(struct cur *s)
 	return asm_emit(s->c, insn);
 }
 
+/* The register an atomic names: rN, or wN in a 32-bit operation (LLVM). */
+static int atomic_reg(struct cur *s, int *regno, int size)
+{
+	char kind;
+	int err = reg(s, regno, &kind);
+
+	if (!err && kind == 'w' && size != UA_W)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", *regno);
+	return err;
+}
+
 /* lock *(SZ *)(rD +off) OP= rS */
 static int lock_stmt(struct cur *s)
 {
@@ -356,7 +367,7 @@ static int lock_stmt(struct cur *s)
 			insn.imm = ops[i].imm;
 	if (insn.imm < 0)
 		return expected(s, "+=, &=, |= or ^=");
-	if ((err = reg_of(s, &src, 'r')))
+	if ((err = atomic_reg(s, &src, size)))
 		return err;
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
@@ -408,8 +419,29 @@ static int store_stmt(struct cur *s)
 	return asm_emit(s->c, insn);
 }
 
+/* "[r0,] rS)" after the memory operand of a fetch/xchg/cmpxchg; checks the
+ * registers the encoding implies (result in src, or in r0 for cmpxchg). */
+static int atomic_tail(struct cur *s, struct ua_insn *insn, int dst, int size)
+{
+	int src, old, err;
+
+	if (insn->imm == UA_CMPXCHG) {
+		if ((err = atomic_reg(s, &old, size)) || (err = need(s, ",")))
+			return err;
+		if (old != 0 || dst != 0)
+			return asm_fail(s->c, "cmpxchg compares and returns in r0");
+	}
+	if ((err = atomic_reg(s, &src, size)) || (err = need(s, ")")))
+		return err;
+	if (insn->imm != UA_CMPXCHG && src != dst)
+		return asm_fail(s->c, "atomic fetch returns into its source register (r%d, not r%d)",
+				src, dst);
+	insn->src_reg = src;
+	return 0;
+}
+
 /* After "rD = atomic[64]_": fetch_OP / xchg / cmpxchg forms. */
-static int atomic_rhs(struct cur *s, int dst, bool is64)
+static int atomic_rhs(struct cur *s, int dst, char kind, bool is64)
 {
 	static const struct {
 		const char *name;
@@ -420,7 +452,7 @@ static int atomic_rhs(struct cur *s, int dst, bool is64)
 		{ "xchg", UA_XCHG },                 { "cmpxchg", UA_CMPXCHG },
 	};
 	struct ua_insn insn = { .imm = -1 };
-	int size, base, src, err, old;
+	int size, base, err;
 	int16_t off;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && insn.imm < 0; i++)
@@ -437,20 +469,48 @@ static int atomic_rhs(struct cur *s, int dst, bool is64)
 		return asm_fail(s->c, "atomic64 needs a u64 operand");
 	if (size != UA_DW && size != UA_W)
 		return asm_fail(s->c, "atomic read-modify-write needs a u32 or u64 operand");
-	if (insn.imm == UA_CMPXCHG) {
-		if ((err = reg_of(s, &old, 'r')) || (err = need(s, ",")))
-			return err;
-		if (old != 0 || dst != 0)
-			return asm_fail(s->c, "cmpxchg compares and returns in r0");
-	}
-	if ((err = reg_of(s, &src, 'r')) || (err = need(s, ")")))
+	if (kind == 'w' && size != UA_W)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", dst);
+	if ((err = atomic_tail(s, &insn, dst, size)))
 		return err;
-	if (insn.imm != UA_CMPXCHG && src != dst)
-		return asm_fail(s->c, "atomic fetch returns into its source register (r%d, not r%d)",
-				src, dst);
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
-	insn.src_reg = src;
+	insn.off = off;
+	return asm_emit(s->c, insn);
+}
+
+/* LLVM's spellings: rD = xchg_64(rB + off, rD), wD = xchg32_32(...),
+ * r0 = cmpxchg_64(rB + off, r0, rS), w0 = cmpxchg32_32(...). */
+static int llvm_xchg_rhs(struct cur *s, int dst, char kind, bool *matched)
+{
+	static const struct {
+		const char *name;
+		int32_t imm;
+		int size;
+	} forms[] = {
+		{ "xchg_64", UA_XCHG, UA_DW },       { "xchg32_32", UA_XCHG, UA_W },
+		{ "cmpxchg_64", UA_CMPXCHG, UA_DW }, { "cmpxchg32_32", UA_CMPXCHG, UA_W },
+	};
+	struct ua_insn insn = { .imm = -1 };
+	int size = 0, base, err;
+	int16_t off;
+
+	for (size_t i = 0; i < ARRAY_SIZE(forms) && insn.imm < 0; i++) {
+		if (lit(s, forms[i].name)) {
+			insn.imm = forms[i].imm;
+			size = forms[i].size;
+		}
+	}
+	*matched = insn.imm >= 0;
+	if (!*matched)
+		return 0;
+	if ((kind == 'w') != (size == UA_W))
+		return asm_fail(s->c, "%c%d does not match the operation's width", kind, dst);
+	if ((err = need(s, "(")) || (err = reg_of(s, &base, 'r')) || (err = offset16(s, &off)) ||
+	    (err = need(s, ",")) || (err = atomic_tail(s, &insn, dst, size)))
+		return err;
+	insn.code = UA_STX | UA_ATOMIC | size;
+	insn.dst_reg = base;
 	insn.off = off;
 	return asm_emit(s->c, insn);
 }
@@ -654,8 +714,11 @@ static int special_rhs(struct cur *s, int dst, char kind, bool *matched)
 		insn.off = off;
 		return asm_emit(s->c, insn);
 	}
-	if (kind == 'r' && (lit(s, "atomic64_") || lit(s, "atomic_")))
-		return atomic_rhs(s, dst, s->p[-2] == '4');
+	if (lit(s, "atomic64_") || lit(s, "atomic_"))
+		return atomic_rhs(s, dst, kind, s->p[-2] == '4');
+	if ((err = llvm_xchg_rhs(s, dst, kind, matched)) || *matched)
+		return err;
+	*matched = true;
 	if (kind == 'r' && (!strncmp(s->p, "map[", 4) || !strncmp(s->p, "subprog[", 8) ||
 			    !strncmp(s->p, "btf_id[", 7)))
 		return pseudo_rhs(s, dst);

@@ -219,6 +219,11 @@ TEST(disasm, kernel_syntax_errors)
 	check_kernel_error("w1 = 1 ll", "asm: line 1: ll needs a 64-bit register");
 	check_kernel_error("r0 = *(s64 *)(r1 +0)",
 			   "asm: line 1: expected u8/u16/u32/u64/s8/s16/s32 at 's64 *)(r1 +0)'");
+	check_kernel_error("r0 = xchg32_32(r1 + 0, r0)",
+			   "asm: line 1: r0 does not match the operation's width");
+	check_kernel_error("lock *(u64 *)(r1 +0) += w2", "asm: line 1: w2 in a 64-bit atomic");
+	check_kernel_error("w2 = atomic_fetch_add((u64 *)(r1 +0), w2)",
+			   "asm: line 1: w2 in a 64-bit atomic");
 	check_kernel_error("l:\nl:\n", "asm: line 2: Duplicate label (l) (previous declaration at line 1)");
 }
 
