@@ -96,12 +96,67 @@ bool asm_is_ident(const char *p, size_t len)
 	return true;
 }
 
+/* FNV-1a: labels are looked up once per definition and once per fixup, so a
+ * hash keeps 100k-label programs linear. */
+static uint64_t label_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Slot of name in the open-addressed index: its entry, or the empty slot
+ * where it would go. The index holds label number + 1 (0 = empty). */
+static size_t label_slot(const struct asm_ctx *c, const char *name, size_t len)
+{
+	size_t mask = c->index_cap - 1, i = label_hash(name, len) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct asm_label *l;
+
+		if (!c->index[i])
+			return i;
+		l = &c->labels[c->index[i] - 1];
+		if (strlen(l->name) == len && !memcmp(l->name, name, len))
+			return i;
+	}
+}
+
 static struct asm_label *find_label(struct asm_ctx *c, const char *name, size_t len)
 {
-	for (size_t i = 0; i < c->n_labels; i++)
-		if (strlen(c->labels[i].name) == len && !memcmp(c->labels[i].name, name, len))
-			return &c->labels[i];
-	return NULL;
+	size_t i;
+
+	if (!c->index_cap)
+		return NULL;
+	i = label_slot(c, name, len);
+	return c->index[i] ? &c->labels[c->index[i] - 1] : NULL;
+}
+
+/* Keeps the index at most half full. */
+static int index_reserve(struct asm_ctx *c)
+{
+	size_t cap = c->index_cap ? c->index_cap * 2 : 64;
+	size_t *old = c->index, old_cap = c->index_cap;
+
+	if (c->n_labels + 1 <= c->index_cap / 2)
+		return 0;
+	c->index = calloc(cap, sizeof(*c->index));
+	if (!c->index) {
+		c->index = old;
+		return -ENOMEM;
+	}
+	c->index_cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (old[i]) {
+			const struct asm_label *l = &c->labels[old[i] - 1];
+
+			c->index[label_slot(c, l->name, strlen(l->name))] = old[i];
+		}
+	}
+	free(old);
+	return 0;
 }
 
 static int define_label(struct asm_ctx *c, const char *name, size_t len)
@@ -112,12 +167,14 @@ static int define_label(struct asm_ctx *c, const char *name, size_t len)
 	if (prev)
 		return asm_fail(c, "Duplicate label (%.*s) (previous declaration at line %d)",
 				(int)len, name, prev->line);
-	if (grow((void **)&c->labels, &c->cap_labels, c->n_labels + 1, sizeof(*c->labels)))
+	if (grow((void **)&c->labels, &c->cap_labels, c->n_labels + 1, sizeof(*c->labels)) ||
+	    index_reserve(c))
 		return -ENOMEM;
 	copy = strndup(name, len);
 	if (!copy)
 		return -ENOMEM;
 	c->labels[c->n_labels++] = (struct asm_label){ copy, c->n, c->line };
+	c->index[label_slot(c, name, len)] = c->n_labels;
 	return 0;
 }
 
@@ -735,6 +792,7 @@ static void ctx_free_tables(struct asm_ctx *c)
 		free(c->fixups[i].name);
 	free(c->labels);
 	free(c->fixups);
+	free(c->index);
 }
 
 int ua_asm_parse(const char *text, enum ua_asm_syntax syntax, struct ua_insn **out,

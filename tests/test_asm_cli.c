@@ -87,6 +87,11 @@ TEST(asm_cli, asm_raw_and_hex)
 	RUN(&r, "r0 = 1\nexit\n", "asm", "--syntax", "kernel", "--hex", "-");
 	CHECK_EQ(r.status, 0);
 	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
+
+	/* options may follow the file */
+	RUN(&r, "exit\n", "asm", "-", "--hex");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "95 00 00 00 00 00 00 00\n");
 }
 
 TEST(asm_cli, asm_errors_and_usage)

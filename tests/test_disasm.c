@@ -435,3 +435,26 @@ TEST(disasm, round_trip_every_opcode)
 	CHECK(valid > 1000);
 	CHECK(printed >= valid);
 }
+
+/* Thousands of labels (the hash index grows several times), each jumped to
+ * from far away, forwards and backwards. */
+TEST(disasm, many_labels)
+{
+	enum { N = 5000 };
+	size_t cap = (size_t)N * 48, len = 0, n = 0;
+	char *text = malloc(cap), err[256] = "";
+	struct ua_insn *out = NULL;
+
+	REQUIRE(text != NULL);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "L%d:\n if r0 > 0x5 goto L%d\n", i,
+					(i * 7919) % N);
+	REQUIRE(len < cap);
+	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_KERNEL, &out, &n, err, sizeof(err)), 0);
+	REQUIRE_EQ(n, N);
+	for (int i = 0; i < N; i++)
+		if (out[i].off != (i * 7919) % N - i - 1)
+			ua_test_fail(__FILE__, __LINE__, "insn %d: off %d", i, out[i].off);
+	free(out);
+	free(text);
+}

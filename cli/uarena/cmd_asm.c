@@ -76,7 +76,7 @@ int ua_cmd_asm(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+o:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_syntax(optarg, &syntax)) {

@@ -137,7 +137,7 @@ int ua_cmd_disasm(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'x': cli.hex = true; break;
 		case 'n': cli.no_opcode = true; break;
