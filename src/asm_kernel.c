@@ -312,18 +312,23 @@ static int call_stmt(struct cur *s)
 	if (!len)
 		return expected(s, "call target");
 	if (*s->p == '#') {
-		int32_t helper = ua_disasm_helper_id(name, len);
+		const char *id_name;
+		int32_t helper;
 
 		s->p++;
 		if ((err = imm32(s, &insn.imm)))
 			return err;
 		/* A helper's own name or the kernel's "unknown" mean a helper call;
 		 * any other name is a kfunc ("kernel-function" or its BTF name). */
-		if (helper < 0 && !(len == 7 && !memcmp(name, "unknown", 7)))
-			insn.src_reg = UA_PSEUDO_KFUNC_CALL;
-		else if (helper >= 0 && helper != insn.imm)
+		id_name = ua_disasm_helper_name(insn.imm);
+		if ((id_name && strlen(id_name) == len && !memcmp(id_name, name, len)) ||
+		    (len == 7 && !memcmp(name, "unknown", 7)))
+			return asm_emit(s->c, insn);
+		helper = ua_disasm_helper_id(name, len);
+		if (helper >= 0)
 			return asm_fail(s->c, "%.*s is helper #%d, not #%d", (int)len, name, helper,
 					insn.imm);
+		insn.src_reg = UA_PSEUDO_KFUNC_CALL;
 		return asm_emit(s->c, insn);
 	}
 	if ((insn.imm = ua_disasm_helper_id(name, len)) >= 0)
