@@ -19,19 +19,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_round_trip(const struct ua_insn *insns, size_t n)
+static void check_round_trip(const struct ua_insn *insns, size_t n, enum ua_disasm_syntax syntax)
 {
+	struct ua_disasm_opts opts = { .sz = sizeof(opts), .syntax = syntax };
+	enum ua_asm_syntax asm_syntax =
+		syntax == UA_DISASM_KERNEL ? UA_ASM_KERNEL : UA_ASM_CONFORMANCE;
+
 	for (size_t i = 0; i < n;) {
 		struct ua_insn *again = NULL;
-		char text[192], err[256];
+		char text[192], err[256] = "";
 		size_t got = 0;
-		int used = ua_disasm_insn(&insns[i], n - i, text, sizeof(text));
+		int used = ua_disasm_insn_opts(&insns[i], n - i, text, sizeof(text), &opts);
 
 		if (used < 0) {
 			i++;
 			continue;
 		}
-		if (ua_asm_parse(text, UA_ASM_KERNEL, &again, &got, err, sizeof(err)) ||
+		if (ua_asm_parse(text, asm_syntax, &again, &got, err, sizeof(err)) ||
 		    got != (size_t)used || memcmp(again, &insns[i], got * sizeof(*again))) {
 			fprintf(stderr, "fuzz_asm: slot %zu '%s' does not re-assemble: %s\n", i, text,
 				err);
@@ -40,6 +44,12 @@ static void check_round_trip(const struct ua_insn *insns, size_t n)
 		free(again);
 		i += (size_t)used;
 	}
+}
+
+static void check_both(const struct ua_insn *insns, size_t n)
+{
+	check_round_trip(insns, n, UA_DISASM_KERNEL);
+	check_round_trip(insns, n, UA_DISASM_CONFORMANCE);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!raw)
 			return 0;
 		memcpy(raw, data + 1, (size - 1) / sizeof(*raw) * sizeof(*raw));
-		check_round_trip(raw, (size - 1) / sizeof(*raw));
+		check_both(raw, (size - 1) / sizeof(*raw));
 		free(raw);
 		return 0;
 	}
@@ -69,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	if (!ua_asm_parse(text, syntax, &insns, &n, err, sizeof(err)))
-		check_round_trip(insns, n);
+		check_both(insns, n);
 	else if (!memchr(err, '\0', sizeof(err)) || strncmp(err, "asm: ", 5))
 		abort(); /* every failure explains itself */
 	free(insns);

@@ -196,4 +196,19 @@ TEST(asm_cli, pipeline_round_trip)
 	RUN(&b, d.out, "asm", "--hex");
 	REQUIRE_EQ(b.status, 0);
 	CHECK_STR(b.out, a.out);
+
+	/* the same program as bare conformance lines, and back */
+	RUN(&d, a.out, "disasm", "--hex", "--syntax", "conformance", "-");
+	REQUIRE_EQ(d.status, 0);
+	CHECK_STR(d.out, "lddw %r1, 0x1122334455667788\n"
+			 "lock fetch add [%r1], %r2\n"
+			 "jslt32 %r1, %r2, -1\n"
+			 "exit\n");
+	RUN(&b, d.out, "asm", "--hex");
+	REQUIRE_EQ(b.status, 0);
+	CHECK_STR(b.out, a.out);
+
+	RUN(&d, a.out, "disasm", "--syntax", "intel", "-");
+	CHECK_EQ(d.status, 2);
+	CHECK_STR(d.err, "uarena disasm: unknown syntax 'intel' (kernel, conformance)\n");
 }

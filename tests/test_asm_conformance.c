@@ -7,12 +7,15 @@
  */
 #include "asm.h"
 #include "datafile.h"
+#include "disasm.h"
 #include "isa.h"
 #include "test.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+
+#include <uarena/common.h>
 
 /* Assembles text and requires exactly one or two slots; returns slot 0/1. */
 static struct ua_insn asm1(const char *text, struct ua_insn *second)
@@ -251,6 +254,31 @@ static int for_each_datafile(const char *dir, void (*fn)(const char *path))
 	return seen;
 }
 
+/* The program printed in either syntax assembles back to the same bits. */
+static void check_relisting(const char *path, const struct ua_insn *insns, size_t n)
+{
+	static const enum ua_disasm_syntax syntaxes[] = { UA_DISASM_KERNEL, UA_DISASM_CONFORMANCE };
+
+	for (size_t i = 0; i < 2; i++) {
+		UA_OPTS(ua_disasm_opts, opts, .syntax = syntaxes[i]);
+		struct ua_insn *again = NULL;
+		char *text = NULL, err[256] = "";
+		size_t len = 0, got = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		REQUIRE(f != NULL);
+		if (ua_disasm_prog(insns, n, f, &opts))
+			ua_test_fail(__FILE__, __LINE__, "%s: does not disassemble", path);
+		fclose(f);
+		if (ua_asm_parse(text, UA_ASM_AUTO, &again, &got, err, sizeof(err)) || got != n ||
+		    memcmp(again, insns, n * sizeof(*insns)))
+			ua_test_fail(__FILE__, __LINE__, "%s: listing %zu does not re-assemble: %s",
+				     path, i, err);
+		free(again);
+		free(text);
+	}
+}
+
 static void check_positive_vector(const char *path)
 {
 	struct ua_datafile df;
@@ -271,6 +299,8 @@ static void check_positive_vector(const char *path)
 		ua_test_fail(__FILE__, __LINE__, "%s: no instructions", path);
 	if (!ret && df.has_raw && (n != df.n_raw || memcmp(out, df.raw, n * 8)))
 		ua_test_fail(__FILE__, __LINE__, "%s: assembled image differs from -- raw", path);
+	if (!ret)
+		check_relisting(path, out, n);
 	free(out);
 	ua_datafile_free(&df);
 }

@@ -11,7 +11,8 @@
 static const struct ua_cli_cmd commands[] = {
 	{ "asm", "[--syntax kernel|conformance] [--hex] [-o OUT] [FILE|-]",
 	  "assemble BPF text into raw instructions", ua_cmd_asm },
-	{ "disasm", "[--hex] [--no-opcode] FILE|-", "disassemble raw BPF instructions",
+	{ "disasm", "[--hex] [--no-opcode] [--syntax kernel|conformance] FILE|-",
+	  "disassemble raw BPF instructions",
 	  ua_cmd_disasm },
 };
 
