@@ -88,6 +88,14 @@ TEST(asm_cli, asm_raw_and_hex)
 	CHECK_EQ(r.status, 0);
 	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
 
+	/* --check applies the ISA validator */
+	RUN(&r, "r10 = 1\nexit\n", "asm", "--check", "--hex");
+	CHECK_EQ(r.status, 1);
+	CHECK_EQ(r.out_len, 0);
+	CHECK_STR(r.err, "uarena asm: -: isa: insn 0: frame pointer r10 is read only\n");
+	RUN(&r, "r10 = 1\nexit\n", "asm", "--hex");
+	CHECK_EQ(r.status, 0);
+
 	/* options may follow the file */
 	RUN(&r, "exit\n", "asm", "-", "--hex");
 	CHECK_EQ(r.status, 0);
