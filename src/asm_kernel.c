@@ -54,7 +54,7 @@ static int need(struct cur *s, const char *str)
 	return lit(s, str) ? 0 : expected(s, str);
 }
 
-/* rN or wN; *wide says which. Returns 0, or fails when required. */
+/* rN or wN at the cursor: its number and letter; false (cursor unmoved) if none. */
 static bool try_reg(struct cur *s, int *reg, char *kind)
 {
 	const char *p;
@@ -387,11 +387,14 @@ static int store_release_stmt(struct cur *s)
 	struct ua_insn insn = { .imm = UA_STORE_REL };
 	int size, base, src, err;
 	int16_t off;
+	char kind;
 
 	if ((err = need(s, "(")) || (err = need(s, "(")) ||
 	    (err = mem_operand(s, NULL, &size, &base, &off)) || (err = need(s, ",")) ||
-	    (err = reg_of(s, &src, 'r')) || (err = need(s, ")")))
+	    (err = reg(s, &src, &kind)) || (err = need(s, ")")))
 		return err;
+	if (kind == 'w' && size == UA_DW)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", src);
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
 	insn.src_reg = src;
@@ -706,7 +709,7 @@ static int special_rhs(struct cur *s, int dst, char kind, bool *matched)
 		insn.imm = (int32_t)(((uint32_t)dst_as << 16) | (uint32_t)src_as);
 		return asm_emit(s->c, insn);
 	}
-	if (kind == 'r' && lit(s, "load_acquire")) {
+	if (lit(s, "load_acquire")) { /* LLVM 21 writes wD for the narrow sizes */
 		struct ua_insn insn = { .imm = UA_LOAD_ACQ, .dst_reg = dst };
 		int size, base;
 		int16_t off;
@@ -714,6 +717,8 @@ static int special_rhs(struct cur *s, int dst, char kind, bool *matched)
 		if ((err = need(s, "(")) || (err = need(s, "(")) ||
 		    (err = mem_operand(s, NULL, &size, &base, &off)) || (err = need(s, ")")))
 			return err;
+		if (kind == 'w' && size == UA_DW)
+			return asm_fail(s->c, "w%d in a 64-bit atomic", dst);
 		insn.code = UA_STX | UA_ATOMIC | size;
 		insn.src_reg = base;
 		insn.off = off;

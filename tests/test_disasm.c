@@ -167,6 +167,8 @@ TEST(disasm, asm_accepts_llvm_spellings)
 		{ "r2 = atomic_fetch_add((u64 *)(r1 +0), r2)", { I(0xdb, 1, 2, 0, 1) }, 1 },
 		{ "  12: (b7) r0 = 0     ; R0_w=0", { I(0xb7, 0, 0, 0, 0) }, 1 },
 		{ "r0 = 1 // comment", { I(0xb7, 0, 0, 0, 1) }, 1 },
+		{ "w0 = load_acquire((u8 *)(r1 + 3))", { I(0xd3, 0, 1, 3, 0x100) }, 1 },
+		{ "store_release((u16 *)(r1 - 2), w2)", { I(0xcb, 1, 2, -2, 0x110) }, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(alt) / sizeof(alt[0]); i++)
@@ -224,6 +226,8 @@ TEST(disasm, kernel_syntax_errors)
 	check_kernel_error("lock *(u64 *)(r1 +0) += w2", "asm: line 1: w2 in a 64-bit atomic");
 	check_kernel_error("w2 = atomic_fetch_add((u64 *)(r1 +0), w2)",
 			   "asm: line 1: w2 in a 64-bit atomic");
+	check_kernel_error("w0 = load_acquire((u64 *)(r1 +0))", "asm: line 1: w0 in a 64-bit atomic");
+	check_kernel_error("store_release((u64 *)(r1 +0), w2)", "asm: line 1: w2 in a 64-bit atomic");
 	check_kernel_error("l:\nl:\n", "asm: line 2: Duplicate label (l) (previous declaration at line 1)");
 }
 
