@@ -50,6 +50,20 @@ TEST(datafile, all_sections)
 	CHECK(df.asm_text == NULL);
 }
 
+/* bpf_conformance reads each raw token as one 64-bit word, hex or decimal. */
+TEST(datafile, raw_words)
+{
+	struct ua_datafile df;
+	char err[256] = "";
+
+	REQUIRE_EQ(ua_datafile_parse_text("-- raw\n0x00000001000000b7 149\n-- result\n1\n", "w.data",
+					  &df, err, sizeof(err)), 0);
+	REQUIRE_EQ(df.n_raw, 2);
+	CHECK_EQ(df.raw[0], 0x00000001000000b7ull);
+	CHECK_EQ(df.raw[1], 0x95);
+	ua_datafile_free(&df);
+}
+
 TEST(datafile, error_sections)
 {
 	struct ua_datafile df;
