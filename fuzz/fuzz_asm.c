@@ -4,7 +4,7 @@
  * test suite and fuzz/replay.c call it without libFuzzer).
  *
  * Input byte 0 picks the reading; the rest is either text for the assembler
- * (kernel or conformance syntax) or raw instruction slots. Beyond "no crash,
+ * (kernel or conformance syntax, or a verifier log) or raw instruction slots. Beyond "no crash,
  * no leak, no hang" (the sanitizers' part), it checks the round-trip
  * property on everything that comes out: each slot that disassembles must
  * re-assemble from its text to the identical bits. A violation aborts.
@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum ua_asm_syntax syntax;
 	char err[256], *text;
 	size_t n = 0;
+	int ret;
 
 	if (size < 1)
 		return 0;
@@ -71,14 +72,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(raw);
 		return 0;
 	}
-	syntax = data[0] % 3 == 0 ? UA_ASM_KERNEL : data[0] % 3 == 1 ? UA_ASM_CONFORMANCE
+	syntax = data[0] % 4 == 0 ? UA_ASM_KERNEL : data[0] % 4 == 1 ? UA_ASM_CONFORMANCE
 								      : UA_ASM_AUTO;
 	text = malloc(size);
 	if (!text)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	if (!ua_asm_parse(text, syntax, &insns, &n, err, sizeof(err)))
+	ret = data[0] % 4 == 3 ? ua_asm_from_log(text, &insns, &n, err, sizeof(err))
+			       : ua_asm_parse(text, syntax, &insns, &n, err, sizeof(err));
+	if (!ret)
 		check_both(insns, n);
 	else if (!memchr(err, '\0', sizeof(err)) || strncmp(err, "asm: ", 5))
 		abort(); /* every failure explains itself */

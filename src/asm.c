@@ -843,3 +843,134 @@ int ua_asm_parse(const char *text, enum ua_asm_syntax syntax, struct ua_insn **o
 	*n_out = c.n;
 	return 0;
 }
+
+/* ---- programs from verifier logs ---- */
+
+struct log_line {
+	size_t idx, order;
+	uint8_t code;
+	const char *text;
+	size_t len;
+};
+
+static int log_line_cmp(const void *a, const void *b)
+{
+	const struct log_line *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* "   12: (b7) text" -> idx 12, code 0xb7, text; false for any other line. */
+static bool parse_log_line(const char *line, size_t len, struct log_line *out)
+{
+	const char *p = line, *end = line + len;
+	size_t idx = 0;
+	int digits = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && isdigit((unsigned char)*p) && digits < 8; p++, digits++)
+		idx = idx * 10 + (size_t)(*p - '0');
+	if (!digits || end - p < 7 || memcmp(p, ": (", 3) || !isxdigit((unsigned char)p[3]) ||
+	    !isxdigit((unsigned char)p[4]) || p[5] != ')' || p[6] != ' ')
+		return false;
+	out->idx = idx;
+	out->code = (uint8_t)strtoul((char[3]){ p[3], p[4], 0 }, NULL, 16);
+	out->text = p + 7;
+	out->len = (size_t)(end - (p + 7));
+	return true;
+}
+
+static int collect_log_lines(const char *log, struct log_line **lines, size_t *n)
+{
+	size_t cap = 0;
+
+	*lines = NULL;
+	*n = 0;
+	for (const char *p = log; *p;) {
+		size_t len = strcspn(p, "\n");
+		struct log_line l;
+
+		if (parse_log_line(p, len, &l)) {
+			if (grow((void **)lines, &cap, *n + 1, sizeof(**lines)))
+				return -ENOMEM;
+			l.order = *n;
+			(*lines)[(*n)++] = l;
+		}
+		p += len + (p[len] == '\n');
+	}
+	if (*n > 1)
+		qsort(*lines, *n, sizeof(**lines), log_line_cmp);
+	return 0;
+}
+
+/* "asm: line 1: what" -> "what", so the message can name the log's index. */
+static const char *after_line_prefix(const char *msg)
+{
+	const char *p = msg;
+
+	if (strncmp(p, "asm: line ", 10))
+		return msg;
+	p += 10 + strspn(p + 10, "0123456789");
+	return strncmp(p, ": ", 2) ? msg : p + 2;
+}
+
+int ua_asm_from_log(const char *log, struct ua_insn **out, size_t *n_out, char *err_buf,
+		    size_t err_sz)
+{
+	struct asm_ctx c = { .err = err_buf, .err_sz = err_sz, .first_exit = SIZE_MAX };
+	struct log_line *lines;
+	size_t n_lines, prev = SIZE_MAX;
+	int err;
+
+	if (!log || !out || !n_out)
+		return ua_errf(err_buf, err_sz, -EINVAL, "asm: NULL argument");
+	*out = NULL;
+	*n_out = 0;
+	if ((err = collect_log_lines(log, &lines, &n_lines)))
+		return ua_errf(err_buf, err_sz, err, "asm: out of memory");
+	for (size_t i = 0; i < n_lines && !err; i++) {
+		struct log_line *l = &lines[i];
+		struct ua_insn *one = NULL;
+		char *text, why[256] = "";
+		size_t got = 0;
+
+		if (l->idx == prev)
+			continue; /* the same insn seen again on another path */
+		prev = l->idx;
+		if (l->idx != c.n) {
+			err = ua_errf(err_buf, err_sz, -EINVAL,
+				      "asm: log has no insn %zu (not reached by the verifier?)", c.n);
+			break;
+		}
+		text = strndup(l->text, l->len);
+		if (!text) {
+			err = ua_errf(err_buf, err_sz, -ENOMEM, "asm: out of memory");
+			break;
+		}
+		err = ua_asm_parse(text, UA_ASM_KERNEL, &one, &got, why, sizeof(why));
+		free(text);
+		if (!err && (!got || one[0].code != l->code))
+			err = ua_errf(err_buf, err_sz, -EINVAL,
+				      "asm: log insn %zu: text does not encode to opcode 0x%02x",
+				      l->idx, l->code);
+		else if (err)
+			err = ua_errf(err_buf, err_sz, err, "asm: log insn %zu: %s", l->idx,
+				      after_line_prefix(why));
+		for (size_t k = 0; !err && k < got; k++)
+			err = asm_emit(&c, one[k]);
+		free(one);
+	}
+	free(lines);
+	if (!err && !c.n)
+		err = ua_errf(err_buf, err_sz, -EINVAL, "asm: no \"N: (xx) insn\" lines in the log");
+	if (err) {
+		free(c.insns);
+		return err;
+	}
+	*out = c.insns;
+	*n_out = c.n;
+	return 0;
+}

@@ -96,6 +96,12 @@ TEST(asm_cli, asm_raw_and_hex)
 	RUN(&r, "r10 = 1\nexit\n", "asm", "--hex");
 	CHECK_EQ(r.status, 0);
 
+	/* a verifier log in, the program out */
+	RUN(&r, "0: R1=ctx() R10=fp0\n0: (b7) r0 = 1   ; R0=1\n1: (95) exit\nprocessed 2 insns\n",
+	    "asm", "--from-log", "--hex");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
+
 	/* options may follow the file */
 	RUN(&r, "exit\n", "asm", "-", "--hex");
 	CHECK_EQ(r.status, 0);

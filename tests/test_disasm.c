@@ -555,3 +555,44 @@ TEST(disasm, conformance_listing_is_bare)
 	CHECK_STR(err, "disasm: insn 1: cannot decode (code 0xe5)");
 	free(text);
 }
+
+TEST(disasm, program_from_verifier_log)
+{
+	static const char log[] =
+		"func#0 @0\n"
+		"Live regs before insn:\n"
+		"      0: .......... (b7) r0 = 0\n"
+		"0: R1=ctx() R10=fp0\n"
+		"0: (b7) r0 = 0                        ; R0=0\n"
+		"1: (18) r1 = 0x1122334455667788       ; R1=0x1122334455667788\n"
+		"3: (25) if r1 > 0x5 goto pc+1\n"
+		"4: (95) exit\n"
+		"from 3 to 5: R0=0 R1=0x1122334455667788 R10=fp0\n"
+		"5: (b7) r0 = 1\n"
+		"6: (95) exit\n"
+		"3: (25) if r1 > 0x5 goto pc+1\n"
+		"processed 6 insns (limit 1000000) max_states_per_insn 0 total_states 0\n";
+	static const struct ua_insn want[] = {
+		I(0xb7, 0, 0, 0, 0), I(0x18, 1, 0, 0, 0x55667788), I(0, 0, 0, 0, 0x11223344),
+		I(0x25, 1, 0, 1, 5), I(0x95, 0, 0, 0, 0), I(0xb7, 0, 0, 0, 1), I(0x95, 0, 0, 0, 0),
+	};
+	struct ua_insn *out = NULL;
+	char err[256] = "";
+	size_t n = 0;
+
+	REQUIRE_EQ(ua_asm_from_log(log, &out, &n, err, sizeof(err)), 0);
+	CHECK_EQ(n, 7);
+	CHECK(n == 7 && !memcmp(out, want, sizeof(want)));
+	free(out);
+
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = 0\n2: (95) exit\n", &out, &n, err, sizeof(err)),
+		 -EINVAL);
+	CHECK_STR(err, "asm: log has no insn 1 (not reached by the verifier?)");
+	CHECK(out == NULL);
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = r1\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: log insn 0: text does not encode to opcode 0xb7");
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = frob\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: log insn 0: expected register, number or expression at 'frob'");
+	CHECK_EQ(ua_asm_from_log("processed 0 insns\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: no \"N: (xx) insn\" lines in the log");
+}

@@ -183,6 +183,20 @@ static size_t compare_log(const char *log, const struct ua_insn *insns, size_t n
 	return checked;
 }
 
+/* The program rebuilt from its own verifier log is the program. */
+static void check_from_log(size_t p, const char *log, const struct ua_insn *insns, size_t n)
+{
+	struct ua_insn *again = NULL;
+	char err[256] = "";
+	size_t got = 0;
+
+	if (ua_asm_from_log(log, &again, &got, err, sizeof(err)))
+		ua_test_fail(__FILE__, __LINE__, "program %zu: %s", p, err);
+	else if (got != n || memcmp(again, insns, n * sizeof(*insns)))
+		ua_test_fail(__FILE__, __LINE__, "program %zu: rebuilt from its log, differs", p);
+	free(again);
+}
+
 TEST(disasm_kernel, verifier_log_matches)
 {
 	char *log = malloc(LOG_SIZE);
@@ -212,6 +226,7 @@ TEST(disasm_kernel, verifier_log_matches)
 			close(fd);
 		}
 		checked = compare_log(log, insns, n);
+		check_from_log(p, log, insns, n);
 		if (checked < n / 2)
 			ua_test_fail(__FILE__, __LINE__, "program %zu: only %zu log lines", p, checked);
 		total += checked;

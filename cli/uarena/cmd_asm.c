@@ -22,12 +22,15 @@
 static void asm_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: uarena asm [--syntax kernel|conformance|auto] [--hex] [--check] [-o OUT] [FILE|-]\n"
+		"usage: uarena asm [--syntax kernel|conformance|auto] [--from-log] [--hex] [--check]\n"
+		"                  [-o OUT] [FILE|-]\n"
 		"  Assembles BPF text from FILE (default: stdin) into instructions.\n"
 		"  --syntax S   kernel: verifier-log text (r0 = 1, if r1 > 0x5 goto pc+3)\n"
 		"               conformance: bpf_conformance text (mov %%r0, 1)\n"
 		"               auto (default): conformance when the text uses %%rN\n"
 		"  --hex        write hex bytes, one instruction per line\n"
+		"  --from-log   FILE is a verifier log (or a disasm listing): rebuild the\n"
+		"               program from its \"N: (xx) insn\" lines\n"
 		"  --check      also apply the load-time checks (registers, reserved fields,\n"
 		"               jump targets, ld_imm64 pairs) and fail on a violation\n"
 		"  -o OUT       write to OUT instead of stdout\n");
@@ -65,6 +68,7 @@ int ua_cmd_asm(int argc, char **argv)
 		{ "syntax", required_argument, NULL, 's' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "from-log", no_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -74,7 +78,7 @@ int ua_cmd_asm(int argc, char **argv)
 	struct ua_insn *insns = NULL;
 	uint8_t *text = NULL;
 	char err[512];
-	bool hex = false, check = false;
+	bool hex = false, check = false, from_log = false;
 	size_t len, n;
 	FILE *out;
 	int opt, ret;
@@ -91,6 +95,7 @@ int ua_cmd_asm(int argc, char **argv)
 			break;
 		case 'x': hex = true; break;
 		case 'c': check = true; break;
+		case 'l': from_log = true; break;
 		case 'o': out_path = optarg; break;
 		case 'h': asm_usage(stdout); return UA_EXIT_OK;
 		default:
@@ -115,7 +120,10 @@ int ua_cmd_asm(int argc, char **argv)
 		free(text);
 		return UA_EXIT_FAIL;
 	}
-	ret = ua_asm_parse((char *)text, syntax, &insns, &n, err, sizeof(err));
+	if (from_log)
+		ret = ua_asm_from_log((char *)text, &insns, &n, err, sizeof(err));
+	else
+		ret = ua_asm_parse((char *)text, syntax, &insns, &n, err, sizeof(err));
 	free(text);
 	if (ret) {
 		fprintf(stderr, "uarena asm: %s: %s\n", in_path, err);

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 static const struct ua_cli_cmd commands[] = {
-	{ "asm", "[--syntax kernel|conformance] [--hex] [--check] [-o OUT] [FILE|-]",
+	{ "asm", "[--syntax kernel|conformance] [--from-log] [--hex] [--check] [-o OUT] [FILE|-]",
 	  "assemble BPF text into raw instructions", ua_cmd_asm },
 	{ "disasm", "[--hex] [--no-opcode] [--syntax kernel|conformance] FILE|-",
 	  "disassemble raw BPF instructions",
