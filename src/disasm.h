@@ -22,8 +22,6 @@
 #include <uarena/common.h>
 #include <uarena/insn.h>
 
-/* Names a call: return NULL to fall back to the built-in helper table
- * (helpers) or "kernel-function" (kfuncs). The kernel's cb_call. */
 enum ua_disasm_syntax {
 	UA_DISASM_KERNEL = 0,  /* the verifier log's text (default) */
 	UA_DISASM_CONFORMANCE, /* bpf_conformance assembler text; listings are bare
@@ -33,6 +31,8 @@ enum ua_disasm_syntax {
 				* (-EINVAL; "# invalid..." in listings) */
 };
 
+/* Names a call: return NULL to fall back to the built-in helper table
+ * (helpers) or "kernel-function" (kfuncs). The kernel's cb_call. */
 typedef const char *(*ua_disasm_call_name_fn)(void *ctx, const struct ua_insn *insn);
 
 struct ua_disasm_opts {
