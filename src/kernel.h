@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel backend (owner: kernel module): raw bpf(2) without libbpf, so
+ * the same program can run in uarena and in the real kernel and the results
+ * can be compared (tests/test_kernel_arena.c, `uarena diff`, benchmarks).
+ *
+ * Three layers, each usable alone:
+ *   ua_kbpf_*   one wrapper per bpf() command. Attribute structs below carry
+ *               the fields of the 6.18 uapi union bpf_attr (linux-libc-dev 6.1
+ *               predates arenas, so src/kernel/kbpf.c mirrors the layout
+ *               itself). Every wrapper returns a new fd / 0 on success and
+ *               -errno (never -1) on failure; where a person reads the reason,
+ *               a caller buffer (err, err_sz) gets "kernel: what (where)", and
+ *               a verifier rejection copies the verifier log into it.
+ *   ua_kbtf_*   kernel BTF: vmlinux type ids by name, for kfunc calls
+ *               (BPF_PSEUDO_KFUNC_CALL, imm = id, off = 0 for vmlinux). A
+ *               minimal scanner private to src/kernel/; when the loader's
+ *               general parser (src/btf.h) lands, kbtf.c can become a thin
+ *               adapter over it without changing this interface.
+ *   ua_karena_* one kernel arena plus a small SEC("syscall")-type program
+ *               built from raw instructions that performs one arena kfunc
+ *               (alloc/free/reserve) or one BPF-side access per
+ *               BPF_PROG_TEST_RUN. This is how the differential tests drive
+ *               the kernel's allocator with exactly the calls uarena sees.
+ */
+#ifndef UA_KERNEL_H
+#define UA_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uarena/insn.h>
+
+/* uapi constants newer than the installed headers (values from 6.18 uapi). */
+#define UA_KBPF_MAP_TYPE_ARRAY      2
+#define UA_KBPF_MAP_TYPE_HASH       1
+#define UA_KBPF_MAP_TYPE_ARENA      33
+#define UA_KBPF_F_NO_PREALLOC       (1u << 0)
+#define UA_KBPF_F_NUMA_NODE         (1u << 2)
+#define UA_KBPF_F_RDONLY_PROG       (1u << 7)
+#define UA_KBPF_F_MMAPABLE          (1u << 10)
+#define UA_KBPF_F_SEGV_ON_FAULT     (1u << 17)
+#define UA_KBPF_F_NO_USER_CONV      (1u << 18)
+#define UA_KBPF_PROG_TYPE_SOCKET_FILTER 1
+#define UA_KBPF_PROG_TYPE_SCHED_CLS 3
+#define UA_KBPF_PROG_TYPE_XDP       6
+#define UA_KBPF_PROG_TYPE_SYSCALL   31
+#define UA_KBPF_F_SLEEPABLE         (1u << 4) /* prog_flags */
+#define UA_KBPF_ANY                 0
+#define UA_KBPF_NOEXIST             1
+#define UA_KBPF_EXIST               2
+#define UA_KBPF_ENOTSUPP            524 /* kernel-internal errno some map ops return */
+
+/*
+ * Probe: can this process use bpf() with arenas? Returns 0, or -errno with a
+ * sentence in why: -EPERM (not root / no CAP_BPF), -ENOSYS (no bpf()),
+ * -EOPNOTSUPP (kernel without BPF_MAP_TYPE_ARENA or without arena JIT support).
+ */
+int ua_kbpf_available(char *why, size_t why_sz);
+
+struct ua_kbpf_map_attr {
+	uint32_t map_type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	uint32_t inner_map_fd;
+	uint32_t numa_node;
+	char name[16];
+	uint32_t btf_fd;
+	uint32_t btf_key_type_id;
+	uint32_t btf_value_type_id;
+	uint32_t btf_vmlinux_value_type_id;
+	uint64_t map_extra;
+};
+
+/* Returns the map fd or -errno (message in err names the map and the cause). */
+int ua_kbpf_map_create(const struct ua_kbpf_map_attr *attr, char *err, size_t err_sz);
+int ua_kbpf_map_lookup(int map_fd, const void *key, void *value, uint64_t flags);
+int ua_kbpf_map_update(int map_fd, const void *key, const void *value, uint64_t flags);
+int ua_kbpf_map_delete(int map_fd, const void *key);
+int ua_kbpf_map_get_next_key(int map_fd, const void *key, void *next_key);
+int ua_kbpf_map_lookup_and_delete(int map_fd, const void *key, void *value);
+int ua_kbpf_map_freeze(int map_fd);
+
+/* The fields of struct bpf_map_info up to map_extra (6.18 layout). */
+struct ua_kbpf_map_info {
+	uint32_t type;
+	uint32_t id;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	char name[16];
+	uint32_t ifindex;
+	uint32_t btf_vmlinux_value_type_id;
+	uint64_t netns_dev;
+	uint64_t netns_ino;
+	uint32_t btf_id;
+	uint32_t btf_key_type_id;
+	uint32_t btf_value_type_id;
+	uint32_t btf_vmlinux_id;
+	uint64_t map_extra;
+};
+
+/* BPF_OBJ_GET_INFO_BY_FD: *info_len in = buffer size, out = bytes the kernel filled. */
+int ua_kbpf_obj_get_info(int fd, void *info, uint32_t *info_len);
+int ua_kbpf_map_get_info(int map_fd, struct ua_kbpf_map_info *info);
+
+/* BPF_BTF_LOAD; on failure the kernel's BTF log (level 1) is copied into err. */
+int ua_kbpf_btf_load(const void *btf, uint32_t btf_size, char *err, size_t err_sz);
+
+struct ua_kbpf_prog_attr {
+	uint32_t prog_type;
+	const struct ua_insn *insns;
+	uint32_t insn_cnt;
+	const char *license;           /* NULL = "GPL" (kfuncs need a GPL program) */
+	uint32_t expected_attach_type;
+	uint32_t prog_flags;           /* e.g. UA_KBPF_F_SLEEPABLE */
+	char name[16];
+	uint32_t prog_btf_fd;
+	uint32_t attach_btf_id;
+	const int *fd_array;           /* kfunc module BTF fds (kfunc call off = index) */
+	uint32_t fd_array_cnt;         /* 0: fd_array only indexed, not pre-bound */
+	uint32_t log_level;            /* 0: retry with level 1 only when loading fails */
+	char *log_buf;                 /* optional: the full verifier log */
+	uint32_t log_size;
+};
+
+/*
+ * BPF_PROG_LOAD. Returns the prog fd or -errno. When the verifier rejects the
+ * program, err gets "kernel: verifier rejected program 'name' (-EACCES):" and
+ * the tail of the verifier log (the part that says why).
+ */
+int ua_kbpf_prog_load(const struct ua_kbpf_prog_attr *attr, char *err, size_t err_sz);
+
+struct ua_kbpf_test_run {
+	const void *data_in;
+	uint32_t data_size_in;
+	void *data_out;
+	uint32_t data_size_out;  /* in: buffer size; out: bytes the program produced */
+	void *ctx_in;            /* SYSCALL programs: the kernel writes the ctx back here */
+	uint32_t ctx_size_in;
+	void *ctx_out;
+	uint32_t ctx_size_out;   /* in: buffer size; out: bytes written */
+	uint32_t repeat;
+	uint32_t flags;
+	uint32_t cpu;
+	uint32_t retval;         /* out */
+	uint32_t duration;       /* out: average ns per run, measured by the kernel */
+};
+
+/* BPF_PROG_TEST_RUN. */
+int ua_kbpf_prog_test_run(int prog_fd, struct ua_kbpf_test_run *run);
+
+/*
+ * mmap of an arena map (MAP_SHARED, offset 0). addr NULL lets the kernel
+ * choose; with fixed, MAP_FIXED is passed. Returns 0 and *out, or -errno.
+ */
+int ua_kbpf_arena_mmap(int map_fd, void *addr, size_t len, int prot, bool fixed, void **out);
+
+/* ---- kernel BTF ---- */
+
+struct ua_kbtf;
+
+/* Reads a raw BTF file (default /sys/kernel/btf/vmlinux when path is NULL). */
+int ua_kbtf_open(const char *path, struct ua_kbtf **out, char *err, size_t err_sz);
+void ua_kbtf_close(struct ua_kbtf *btf);
+/* Type id of the first type of that BTF kind (12 = FUNC) and name; -ENOENT if none. */
+int ua_kbtf_find(const struct ua_kbtf *btf, const char *name, unsigned kind);
+#define UA_KBTF_KIND_FUNC 12
+/* Convenience: one open + lookup of a vmlinux FUNC (kfunc) id. */
+int ua_kbtf_vmlinux_kfunc_id(const char *name, char *err, size_t err_sz);
+
+/* ---- kernel arena driven by a raw syscall program ---- */
+
+struct ua_karena;
+
+struct ua_karena_attr {
+	uint32_t max_entries;
+	uint32_t map_flags;      /* 0 = UA_KBPF_F_MMAPABLE */
+	uint64_t map_extra;
+	uint32_t mmap_pages;     /* user mapping length in pages; 0 = max_entries */
+};
+
+/* Creates the arena map, mmaps it (at map_extra when set) and loads the op program. */
+int ua_karena_create(const struct ua_karena_attr *attr, struct ua_karena **out, char *err,
+		     size_t err_sz);
+void ua_karena_destroy(struct ua_karena *ka);
+int ua_karena_map_fd(const struct ua_karena *ka);
+/* The user mapping (user_vm_start) and its length in bytes. */
+uint8_t *ua_karena_user_base(const struct ua_karena *ka);
+size_t ua_karena_user_size(const struct ua_karena *ka);
+
+/*
+ * The kfuncs, run inside the kernel by the op program. Each returns 0 and the
+ * kfunc's result, or -errno when the program could not run.
+ * alloc: *result = the returned user-form pointer (0 = NULL).
+ * reserve: *result = the kfunc's int return value (0, -EINVAL, -EBUSY).
+ */
+int ua_karena_alloc(struct ua_karena *ka, uint64_t addr, uint32_t page_cnt, int32_t node_id,
+		    uint64_t flags, uint64_t *result);
+int ua_karena_free(struct ua_karena *ka, uint64_t addr, uint32_t page_cnt);
+int ua_karena_reserve(struct ua_karena *ka, uint64_t addr, uint32_t page_cnt, int64_t *result);
+/* A BPF-side 8-byte load/store through an arena pointer (cast_kern + PROBE_MEM32). */
+int ua_karena_bpf_read(struct ua_karena *ka, uint64_t addr, uint64_t *value);
+int ua_karena_bpf_write(struct ua_karena *ka, uint64_t addr, uint64_t value);
+/*
+ * Runs `iterations` alloc(1)+free pairs in one program run (a bounded loop
+ * in the program, so the syscall cost is paid once). *failed counts allocs
+ * that returned NULL. iterations must be <= UA_KARENA_LOOP_MAX.
+ */
+#define UA_KARENA_LOOP_MAX 4096
+int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_t *failed);
+
+#endif
