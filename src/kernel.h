@@ -13,10 +13,8 @@
  *               a caller buffer (err, err_sz) gets "kernel: what (where)", and
  *               a verifier rejection copies the verifier log into it.
  *   ua_kbtf_*   kernel BTF: vmlinux type ids by name, for kfunc calls
- *               (BPF_PSEUDO_KFUNC_CALL, imm = id, off = 0 for vmlinux). A
- *               minimal scanner private to src/kernel/; when the loader's
- *               general parser (src/btf.h) lands, kbtf.c can become a thin
- *               adapter over it without changing this interface.
+ *               (BPF_PSEUDO_KFUNC_CALL, imm = id, off = 0 for vmlinux); an
+ *               adapter over the loader's BTF parser (src/btf.h).
  *   ua_karena_* one kernel arena plus a small SEC("syscall")-type program
  *               built from raw instructions that performs one arena kfunc
  *               (alloc/free/reserve) or one BPF-side access per
