@@ -205,11 +205,12 @@ int ua_karena_reserve(struct ua_karena *ka, uint64_t addr, uint32_t page_cnt, in
 int ua_karena_bpf_read(struct ua_karena *ka, uint64_t addr, uint64_t *value);
 int ua_karena_bpf_write(struct ua_karena *ka, uint64_t addr, uint64_t value);
 /*
- * Runs `iterations` alloc(1)+free pairs in one program run (a bounded loop
+ * Runs `iterations` alloc(1)+free pairs in one program run (a may_goto loop
  * in the program, so the syscall cost is paid once). *failed counts allocs
- * that returned NULL. iterations must be <= UA_KARENA_LOOP_MAX.
+ * that returned NULL. iterations must be <= UA_KARENA_LOOP_MAX (-E2BIG);
+ * -ERANGE if the kernel's loop budget stopped the loop early.
  */
-#define UA_KARENA_LOOP_MAX 4096
+#define UA_KARENA_LOOP_MAX (1u << 20)
 int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_t *failed);
 
 #endif

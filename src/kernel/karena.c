@@ -17,8 +17,7 @@
  *   op READ     result = *(u64 __arena *)addr        (PROBE_MEM32 load)
  *   op WRITE    *(u64 __arena *)addr = value          (PROBE_MEM32 store)
  *   op LOOP     cnt times { p = alloc(NULL, 1); if p: free(p, 1) else failed++ }
- *               result = failed; a constant-bounded loop (UA_KARENA_LOOP_MAX)
- *               so the verifier can walk it without bpf_loop or may_goto.
+ *               result = failed, cnt = iterations done (see build_loop).
  */
 #include "kernel.h"
 
@@ -137,6 +136,13 @@ struct kfunc_ids {
 	int alloc, free, reserve;
 };
 
+/*
+ * The loop's only exit conditions are i >= ctx->cnt (an unknown scalar, so i
+ * never becomes precise and the verifier's states converge after a few
+ * iterations) and may_goto (the kernel's loop budget, 8M iterations), so the
+ * verifier does not walk every iteration. ctx->cnt comes back as the number
+ * of iterations actually done, so a budget cut-off cannot go unnoticed.
+ */
 static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 {
 	bind(b, L_LOOP);
@@ -145,7 +151,7 @@ static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit(b, UA_ALU64 | UA_MOV | UA_K, 7, 0, 0, 0);  /* failed */
 	bind(b, L_LOOP_HEAD);
 	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 9, 8, 0, L_LOOP_DONE);
-	emit_jmp(b, UA_JMP | UA_JGE | UA_K, 9, 0, UA_KARENA_LOOP_MAX, L_LOOP_DONE);
+	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_LOOP_DONE);
 	emit_ld_map_fd(b, 1, map_fd);
 	emit(b, UA_ALU64 | UA_MOV | UA_K, 2, 0, 0, 0);
 	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
@@ -165,6 +171,7 @@ static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_LOOP_HEAD);
 	bind(b, L_LOOP_DONE);
 	emit(b, UA_STX | UA_MEM | UA_DW, 6, 7, CTX_OFF(result), 0);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 9, CTX_OFF(cnt), 0);
 	emit_exit0(b);
 }
 
@@ -423,7 +430,12 @@ int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_
 	if (iterations > UA_KARENA_LOOP_MAX)
 		return -E2BIG;
 	ret = run_op(ka, &ctx);
-	if (ret == 0 && failed)
+	if (ret)
+		return ret;
+	/* may_goto's budget ran out before the loop did: the count would lie. */
+	if (ctx.cnt != iterations)
+		return -ERANGE;
+	if (failed)
 		*failed = (uint32_t)ctx.result;
-	return ret;
+	return 0;
 }

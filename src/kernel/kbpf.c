@@ -411,7 +411,7 @@ int ua_kbpf_prog_load(const struct ua_kbpf_prog_attr *a, char *err, size_t err_s
 	union kbpf_attr attr;
 	char *log = NULL;
 	uint32_t log_size = 0;
-	int fd;
+	int fd, first_err;
 
 	if (!a || !a->insns || !a->insn_cnt)
 		return ua_errf(err, err_sz, -EINVAL, "kernel: prog load: no instructions");
@@ -425,7 +425,12 @@ int ua_kbpf_prog_load(const struct ua_kbpf_prog_attr *a, char *err, size_t err_s
 	if (fd >= 0)
 		return fd;
 
-	/* Rejected: make sure we have a log to show (load again with one if needed). */
+	/*
+	 * Rejected: make sure we have a log to show (load again with one if
+	 * needed). The first errno is the answer: a retry whose log overflows
+	 * would report -ENOSPC instead.
+	 */
+	first_err = fd;
 	if (a->log_buf && a->log_size) {
 		log = a->log_buf;
 	} else if (err && err_sz) {
@@ -438,6 +443,7 @@ int ua_kbpf_prog_load(const struct ua_kbpf_prog_attr *a, char *err, size_t err_s
 				free(log);
 				return fd;
 			}
+			fd = first_err;
 		}
 	}
 	if (fd == -EPERM || fd == -ENOSYS) {
