@@ -119,6 +119,11 @@ struct ua_kbpf_prog_attr {
 	char name[16];
 	uint32_t prog_btf_fd;
 	uint32_t attach_btf_id;
+	/* .BTF.ext func/line info records (need prog_btf_fd), passed through as is. */
+	const void *func_info;
+	uint32_t func_info_rec_size, func_info_cnt;
+	const void *line_info;
+	uint32_t line_info_rec_size, line_info_cnt;
 	const int *fd_array;           /* kfunc module BTF fds (kfunc call off = index) */
 	uint32_t fd_array_cnt;         /* 0: fd_array only indexed, not pre-bound */
 	uint32_t log_level;            /* 0: retry with level 1 only when loading fails */
@@ -212,5 +217,77 @@ int ua_karena_bpf_write(struct ua_karena *ka, uint64_t addr, uint64_t value);
  */
 #define UA_KARENA_LOOP_MAX (1u << 20)
 int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_t *failed);
+
+/* ---- an object description loaded into the kernel (for `uarena diff`) ---- */
+
+/*
+ * What the ELF loader knows about an object, in kernel terms: maps with
+ * their creation attributes and initial contents, programs with their raw
+ * instructions and the relocations the kernel needs (map fds, map values,
+ * kfunc BTF ids). ua_kobj_load() does what libbpf does at load time:
+ * uploads BTF, creates maps (an arena is mmapped at map_extra or where the
+ * kernel chooses, its image copied in through the user view — which faults
+ * those pages in, as with libbpf), fills and freezes global-data maps,
+ * patches the instructions and loads every program.
+ */
+struct ua_kobj_map_desc {
+	const char *name;
+	struct ua_kbpf_map_attr attr;  /* name is taken from `name` */
+	const void *init;              /* ARRAY: value of key 0; ARENA: image; NULL = none */
+	uint32_t init_size;
+	uint64_t init_offset;          /* ARENA: byte offset of the image (arena_data_off) */
+	bool freeze;                   /* .rodata: freeze after filling (libbpf does) */
+};
+
+enum ua_kobj_reloc_kind {
+	UA_KOBJ_RELOC_MAP_FD,     /* ld_imm64: imm = map fd (src_reg PSEUDO_MAP_FD) */
+	UA_KOBJ_RELOC_MAP_VALUE,  /* ld_imm64: imm = map fd, insn[1].imm = offset */
+	UA_KOBJ_RELOC_KFUNC,      /* call: src_reg PSEUDO_KFUNC_CALL, imm = vmlinux BTF id */
+};
+
+struct ua_kobj_reloc {
+	uint32_t insn_idx;
+	enum ua_kobj_reloc_kind kind;
+	uint32_t map_idx;          /* MAP_FD, MAP_VALUE */
+	uint32_t value_off;        /* MAP_VALUE */
+	const char *kfunc;         /* KFUNC: name looked up in vmlinux BTF */
+};
+
+struct ua_kobj_prog_desc {
+	const char *name;
+	uint32_t prog_type;
+	uint32_t expected_attach_type;
+	uint32_t prog_flags;
+	const struct ua_insn *insns;
+	uint32_t insn_cnt;
+	const struct ua_kobj_reloc *relocs;
+	uint32_t n_relocs;
+	/* .BTF.ext records for this program (optional; need desc->btf). */
+	const void *func_info;
+	uint32_t func_info_rec_size, func_info_cnt;
+	const void *line_info;
+	uint32_t line_info_rec_size, line_info_cnt;
+};
+
+struct ua_kobj_desc {
+	const struct ua_kobj_map_desc *maps;
+	uint32_t n_maps;
+	const struct ua_kobj_prog_desc *progs;
+	uint32_t n_progs;
+	const void *btf;           /* the object's .BTF, optional */
+	uint32_t btf_size;
+};
+
+struct ua_kobj;
+
+/* Errors name the map, program, instruction or kfunc: "kernel: prog 'p' insn 4: ...". */
+int ua_kobj_load(const struct ua_kobj_desc *desc, struct ua_kobj **out, char *err,
+		 size_t err_sz);
+void ua_kobj_close(struct ua_kobj *ko);
+int ua_kobj_map_fd(const struct ua_kobj *ko, uint32_t map_idx);
+int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
+/* The arena's user mapping (NULL when map_idx is not an arena) and its size. */
+uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
+int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
 
 #endif

@@ -363,12 +363,19 @@ static void run_table(const char *scenario, const struct arena_params *p, const 
 		for (size_t i = 0; i < n; i++) {
 			int64_t got = run_step(be, h, &steps[i]);
 
-			if (got != steps[i].want)
-				ua_test_fail(__FILE__, __LINE__,
-					     "%s/%s step %zu (kind %d, off %lld, cnt %u): expected %lld got %lld",
-					     be->name, scenario, i, (int)steps[i].kind,
-					     (long long)(steps[i].byte_off & ~(int64_t)HI32),
-					     steps[i].cnt, (long long)steps[i].want, (long long)got);
+			char where[48];
+
+			if (got == steps[i].want)
+				continue;
+			if (steps[i].byte_off == ANON)
+				snprintf(where, sizeof(where), "addr NULL");
+			else
+				snprintf(where, sizeof(where), "byte offset %lld",
+					 (long long)(steps[i].byte_off & ~(int64_t)HI32));
+			ua_test_fail(__FILE__, __LINE__,
+				     "%s/%s step %zu (kind %d, %s, cnt %u): expected %lld got %lld",
+				     be->name, scenario, i, (int)steps[i].kind, where, steps[i].cnt,
+				     (long long)steps[i].want, (long long)got);
 		}
 		be->close(h);
 	}

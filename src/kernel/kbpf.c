@@ -399,6 +399,12 @@ static void fill_prog_load(union kbpf_attr *attr, const struct ua_kbpf_prog_attr
 	attr->prog_load.prog_name[KBPF_OBJ_NAME_LEN - 1] = '\0';
 	attr->prog_load.prog_btf_fd = a->prog_btf_fd;
 	attr->prog_load.attach_btf_id = a->attach_btf_id;
+	attr->prog_load.func_info = ptr_to_u64(a->func_info);
+	attr->prog_load.func_info_rec_size = a->func_info_rec_size;
+	attr->prog_load.func_info_cnt = a->func_info_cnt;
+	attr->prog_load.line_info = ptr_to_u64(a->line_info);
+	attr->prog_load.line_info_rec_size = a->line_info_rec_size;
+	attr->prog_load.line_info_cnt = a->line_info_cnt;
 	attr->prog_load.fd_array = ptr_to_u64(a->fd_array);
 	attr->prog_load.fd_array_cnt = a->fd_array_cnt;
 	attr->prog_load.log_buf = ptr_to_u64(log);
