@@ -24,4 +24,11 @@ static inline void *ua_arena_prog_addr(uint8_t *prog_base, uint64_t ptr, int16_t
 	return prog_base + (uint32_t)ptr + (int64_t)off;
 }
 
+/*
+ * Test hook: takes the arena's shared lock and marks the allocator as being
+ * modified, then returns without releasing it, so a test process can exit
+ * "mid-operation" and the next locker exercises the EOWNERDEAD recovery.
+ */
+void ua_arena_debug_lock(struct ua_arena *a);
+
 #endif

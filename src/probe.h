@@ -46,4 +46,23 @@ typedef uintptr_t (*ua_fault_resolver)(uintptr_t pc, void *ucontext, void *data)
 int ua_probe_register_code(uintptr_t start, uintptr_t end, ua_fault_resolver fn, void *data);
 void ua_probe_unregister_code(uintptr_t start);
 
+/*
+ * Host address ranges (user views of SEGV_ON_FAULT arenas, registered with
+ * userfaultfd in SIGBUS mode) where a SIGBUS from a missing page is delivered
+ * as SIGSEGV/SEGV_MAPERR, as the kernel's arena fault handler does.
+ */
+int ua_probe_register_segv_range(uintptr_t start, uintptr_t end);
+void ua_probe_unregister_segv_range(uintptr_t start);
+
+/*
+ * Checked path (no userfaultfd): before touching an address in [start, end)
+ * the probe asks fn(data, addr) whether the page is backed; if not, a load
+ * returns 0, a store is dropped, an atomic fails, without touching memory
+ * (touching a hole of a shared file would allocate a page). Costs one
+ * relaxed load on the hot path while no checked range is registered.
+ */
+typedef bool (*ua_probe_check_fn)(void *data, uintptr_t addr);
+int ua_probe_register_checked(uintptr_t start, uintptr_t end, ua_probe_check_fn fn, void *data);
+void ua_probe_unregister_checked(uintptr_t start);
+
 #endif
