@@ -387,17 +387,15 @@ static int64_t run_step(const struct backend *be, void *h, const struct step *s)
 	return -2000;
 }
 
-static void run_table(const char *scenario, const struct arena_params *p, const struct step *steps,
-		      size_t n)
+static void run_table_once(const char *scenario, const struct arena_params *p,
+			   const struct step *steps, size_t n)
 {
-	require_kernel();
 	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
 		const struct backend *be = backends[b];
 		void *h = be->open(p);
 
 		for (size_t i = 0; i < n; i++) {
 			int64_t got = run_step(be, h, &steps[i]);
-
 			char where[48];
 
 			if (got == steps[i].want)
@@ -408,12 +406,33 @@ static void run_table(const char *scenario, const struct arena_params *p, const 
 				snprintf(where, sizeof(where), "byte offset %lld",
 					 (long long)(steps[i].byte_off & ~(int64_t)HI32));
 			ua_test_fail(__FILE__, __LINE__,
-				     "%s/%s step %zu (kind %d, %s, cnt %u): expected %lld got %lld",
-				     be->name, scenario, i, (int)steps[i].kind, where, steps[i].cnt,
+				     "%s/%s (map_extra 0x%llx) step %zu (kind %d, %s, cnt %u): expected %lld got %lld",
+				     be->name, scenario, (unsigned long long)p->map_extra, i,
+				     (int)steps[i].kind, where, steps[i].cnt,
 				     (long long)steps[i].want, (long long)got);
 		}
 		be->close(h);
 	}
+}
+
+/* A 4 GiB-aligned address above ASan's shadow that both processes leave free. */
+#define HIGH_4G (1ull << 45)
+
+/*
+ * Every table runs twice: with map_extra 0 (the address the backend picks)
+ * and with the arena's low-32 range ending exactly at 4 GiB (the
+ * verifier_arena selftest layout), where lo32(user_vm_start) != 0 and only
+ * the low 32 bits of pointers are used for page offsets.
+ */
+static void run_table(const char *scenario, const struct arena_params *p, const struct step *steps,
+		      size_t n)
+{
+	struct arena_params high = *p;
+
+	require_kernel();
+	run_table_once(scenario, p, steps, n);
+	high.map_extra = HIGH_4G - (uint64_t)p->max_entries * PAGE;
+	run_table_once(scenario, &high, steps, n);
 }
 
 #define RUN_TABLE(name, params, steps) \
@@ -506,8 +525,8 @@ TEST(kernel_arena, free_rounding_and_clipping)
 		{ ALLOC, ANON, 1, NUL, -1, 0 },
 		{ FREE, PG(10), 0, 0 },                  /* page_cnt 0: no-op */
 		{ ALLOC, ANON, 1, NUL, -1, 0 },
-		{ FREE, PG(64), 1, 0 },                  /* starts at the end: no-op */
-		{ ALLOC, ANON, 1, NUL, -1, 0 },
+		{ FREE, PG(63) + PAGE - 1, 1, 0 },       /* rounds down to 63 */
+		{ ALLOC, ANON, 1, 63, -1, 0 },
 		{ FREE, PG(10), 1, 0 },
 		{ FREE, PG(10), 1, 0 },                  /* double free: harmless */
 		{ ALLOC, ANON, 1, 10, -1, 0 },
@@ -518,6 +537,78 @@ TEST(kernel_arena, free_rounding_and_clipping)
 	};
 
 	RUN_TABLE("free_clipping", &p, steps);
+}
+
+/*
+ * A kernel quirk found by this suite (Linux 6.18.44): when the arena's low-32
+ * range ends exactly at 4 GiB, a pointer one past the end has lo32 == 0, and
+ * bpf_arena_free_pages() computes its page offset as (u32)(0 - lo32(start))
+ * >> PAGE_SHIFT = max_entries: not clipped (the full address it compares is
+ * below user_vm_start), so that out-of-range pgoff is put into the range
+ * tree and the next alloc(NULL, 1) returns it: a page beyond the arena, at
+ * user address hi32(start) | 0. uarena does not copy this (it never hands
+ * out a page outside the arena); the test pins both behaviours so a kernel
+ * fix or a uarena change is noticed.
+ */
+TEST(kernel_arena, free_one_past_end_at_4g_quirk)
+{
+	const uint32_t pages = 64;
+	struct arena_params p = { .max_entries = pages, .map_flags = MMAPABLE,
+				  .map_extra = HIGH_4G - (uint64_t)pages * PAGE };
+
+	require_kernel();
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		const struct backend *be = backends[b];
+		void *h = be->open(&p);
+		uint64_t base = (uint64_t)(uintptr_t)be->user_base(h), got;
+
+		REQUIRE_EQ(be->alloc(h, 0, pages, -1, 0), base);
+		be->free(h, base + (uint64_t)pages * PAGE, 1);
+		got = be->alloc(h, 0, 1, -1, 0);
+		if (be == &kernel_backend)
+			CHECK_EQ(got, p.map_extra & ~0xffffffffull);
+		else
+			CHECK_EQ(got, 0);
+		be->close(h);
+	}
+}
+
+/*
+ * NULL is not special to reserve (only lo32 counts) but is to free (a full
+ * value of 0 is a no-op): with lo32(user_vm_start) == 0, NULL is page 0.
+ */
+TEST(kernel_arena, null_pointer_quirks_lo32_zero)
+{
+	static const struct step steps[] = {
+		{ RESERVE, ANON, 1, 0 },                 /* NULL = pgoff 0: reserved */
+		{ ALLOC, PG(0), 1, NUL, -1, 0 },
+		{ FREE, ANON, 1, 0 },                    /* free(NULL): no-op */
+		{ ALLOC, PG(0), 1, NUL, -1, 0 },
+		{ FREE, PG(0), 1, 0 },                   /* lo32 0, hi32 set: frees */
+		{ ALLOC, PG(0), 1, 0, -1, 0 },
+		{ RESERVE, ANON, 1, -EBUSY },            /* now allocated */
+	};
+	const struct arena_params p = { .max_entries = 8, .map_flags = MMAPABLE,
+					.map_extra = HIGH_4G };
+
+	require_kernel();
+	run_table_once("null_lo32_zero", &p, steps, sizeof(steps) / sizeof(steps[0]));
+}
+
+/* With lo32(user_vm_start) near 4 GiB, NULL's pgoff is huge: -EINVAL (verifier_arena). */
+TEST(kernel_arena, null_pointer_quirks_range_ending_at_4g)
+{
+	static const struct step steps[] = {
+		{ RESERVE, ANON, 3, -EINVAL },
+		{ RESERVE, ANON, 1, -EINVAL },
+		{ FREE, ANON, 8, 0 },
+		{ ALLOC, ANON, 8, 0, -1, 0 },
+	};
+	const struct arena_params p = { .max_entries = 8, .map_flags = MMAPABLE,
+					.map_extra = HIGH_4G - 8 * PAGE };
+
+	require_kernel();
+	run_table_once("null_end_4g", &p, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
 /*
