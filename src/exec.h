@@ -47,6 +47,7 @@ struct ua_exec {
 	size_t n_regions;
 	void *user;               /* the loader's / embedder's per-run data */
 	int (*trace)(struct ua_exec *ex, const char *msg, size_t len); /* bpf_printk sink */
+	bool exit_now;            /* set by a helper: end the run now, r0 = its return value */
 	char err[256];            /* why a run stopped, "insn N: ..." */
 	/* interpreter-private state follows (stack etc.), owned by interp */
 };

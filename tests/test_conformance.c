@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every shared conformance vector (shared/conformance, every .data file) through the
+ * plugin logic in-process, on both interpreter dispatch flavours: exact r0
+ * for "-- result" vectors, a failure for "-- error" vectors. The program is
+ * the vector's "-- raw" image when it has one (as the reference runner
+ * does), else its assembled "-- asm" text.
+ */
+#include "asm.h"
+#include "datafile.h"
+#include "interp.h"
+#include "test.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .data files of dir, sorted; returns the count. */
+static size_t list_vectors(const char *dir, char ***out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (!d)
+		SKIP("no conformance vectors at %s", dir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".data")) {
+			names = realloc(names, (n + 1) * sizeof(*names));
+			REQUIRE(names);
+			names[n++] = strdup(e->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), by_name);
+	*out = names;
+	return n;
+}
+
+/* Assembles or copies the vector's program; returns the slot count (0 on failure). */
+static size_t vector_program(const struct ua_datafile *df, const char *name,
+			     struct ua_insn **insns)
+{
+	char err[256] = "";
+	size_t n = 0;
+
+	if (df->has_raw) {
+		*insns = calloc(df->n_raw ? df->n_raw : 1, sizeof(**insns));
+		REQUIRE(*insns);
+		memcpy(*insns, df->raw, df->n_raw * sizeof(**insns));
+		return df->n_raw;
+	}
+	if (ua_asm_parse(df->asm_text, UA_ASM_CONFORMANCE, insns, &n, err, sizeof(err))) {
+		ua_test_fail(__FILE__, __LINE__, "%s: does not assemble: %s", name, err);
+		return 0;
+	}
+	return n;
+}
+
+static void run_vector(const char *dir, const char *name, enum ua_interp_dispatch how)
+{
+	struct ua_datafile df;
+	struct ua_insn *insns = NULL;
+	char path[2048], err[256] = "";
+	uint64_t r0 = 0;
+	size_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (ua_datafile_parse(path, &df, err, sizeof(err))) {
+		ua_test_fail(__FILE__, __LINE__, "%s: %s", name, err);
+		return;
+	}
+	n = vector_program(&df, name, &insns);
+	if (n) {
+		ret = ua_conformance_run(insns, n, df.mem, df.mem_len, how, &r0, err, sizeof(err));
+		if (df.has_error && ret == 0)
+			ua_test_fail(__FILE__, __LINE__, "%s: expected error \"%s\", got r0 0x%llx",
+				     name, df.error, (unsigned long long)r0);
+		else if (!df.has_error && ret)
+			ua_test_fail(__FILE__, __LINE__, "%s: %d %s", name, ret, err);
+		else if (!df.has_error && r0 != df.result)
+			ua_test_fail(__FILE__, __LINE__, "%s (%s): expected 0x%llx got 0x%llx",
+				     name, how == UA_DISPATCH_SWITCH ? "switch" : "threaded",
+				     (unsigned long long)df.result, (unsigned long long)r0);
+	}
+	free(insns);
+	ua_datafile_free(&df);
+}
+
+static void run_all(enum ua_interp_dispatch how)
+{
+	char dir[1024], **names = NULL;
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
+	n = list_vectors(dir, &names);
+	REQUIRE(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		run_vector(dir, names[i], how);
+		free(names[i]);
+	}
+	free(names);
+}
+
+TEST(conformance, every_vector_switch)
+{
+	run_all(UA_DISPATCH_SWITCH);
+}
+
+TEST(conformance, every_vector_threaded)
+{
+	run_all(UA_DISPATCH_THREADED);
+}
+
+/* The plugin's unwind helper: argument 0 ends the program with r0 = 0. */
+TEST(conformance, unwind_stops_on_zero)
+{
+	static const char *const text = "mov %r1, 0\ncall 5\nmov %r0, 2\nexit\n";
+	struct ua_insn *insns = NULL;
+	char err[256] = "";
+	uint64_t r0 = 99;
+	size_t n = 0;
+
+	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)), 0);
+	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, &r0, err,
+				    sizeof(err)), 0);
+	CHECK_EQ(r0, 0);
+	free(insns);
+}
+
+TEST(conformance, unknown_helper_rejected)
+{
+	static const char *const text = "call 6\nexit\n";
+	struct ua_insn *insns = NULL;
+	char err[256] = "";
+	uint64_t r0 = 99;
+	size_t n = 0;
+
+	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)), 0);
+	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, &r0, err,
+				    sizeof(err)), -EINVAL);
+	CHECK_STR(err, "prog: insn 0: unknown helper id 6");
+	free(insns);
+}

@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interpreter semantics per instruction class (exact RFC 9669 edge cases),
+ * memory classification and bounds, atomics, calls and frames, budget,
+ * may_goto, helpers and resolution, and several threads on one program.
+ * Every program runs on both dispatch flavours, which must agree exactly.
+ */
+#include "insn_build.h"
+#include "interp.h"
+#include "test.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Runs on both flavours; requires identical outcomes; returns the result. */
+static int run_both(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],
+		    uint64_t *r0)
+{
+	struct ua_exec ex2 = *ex;
+	uint64_t r0_switch = 0;
+	int ret_switch = ua_interp_run_with(p, &ex2, args, &r0_switch, UA_DISPATCH_SWITCH);
+	int ret = ua_interp_run_with(p, ex, args, r0, UA_DISPATCH_THREADED);
+
+	CHECK_EQ(ret_switch, ret);
+	CHECK_EQ(r0_switch, *r0);
+	CHECK_STR(ex2.err, ex->err);
+	return ret;
+}
+
+static int run_prog(const struct ua_insn *insns, size_t n, const struct ua_call_resolver *res,
+		    struct ua_exec *ex, const uint64_t args[5], uint64_t *r0)
+{
+	struct ua_prog *p = NULL;
+	char err[256] = "";
+	int ret = ua_prog_prepare(insns, n, res, err, sizeof(err), &p);
+
+	if (ret) {
+		ua_test_fail(__FILE__, __LINE__, "prepare: %d %s", ret, err);
+		return ret;
+	}
+	ret = run_both(p, ex, args, r0);
+	ua_prog_free(p);
+	return ret;
+}
+
+/* Runs a program that must succeed and returns r0. */
+static uint64_t eval(const struct ua_insn *insns, size_t n)
+{
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+	int ret = run_prog(insns, n, NULL, &ex, NULL, &r0);
+
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "run: %d %s", ret, ex.err);
+	return r0;
+}
+
+#define EVAL(...)                                                             \
+	({                                                                    \
+		const struct ua_insn prog_[] = { __VA_ARGS__, UA_EXIT_INSN() };        \
+		eval(prog_, N(prog_));                                        \
+	})
+
+#define I64_MIN_INSNS(reg) UA_LD_IMM64(reg, 0x8000000000000000ull)
+
+TEST(interp, division_and_modulo_edges)
+{
+	/* Division by zero: quotient 0; modulo by zero: dividend unchanged. */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 7), UA_MOV64_IMM(1, 0), UA_ALU64_REG(UA_DIV, 0, 1)), 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 7), UA_ALU64_IMM(UA_DIV, 0, 0)), 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_MOV64_IMM(1, 0), UA_ALU64_REG(UA_MOD, 0, 1)),
+		 (uint64_t)-7);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_ALU64_IMM(UA_MOD, 0, 0)), (uint64_t)-7);
+	/* 32-bit modulo by zero keeps the low half, zero-extended. */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_MOV64_IMM(1, 0), UA_ALU32_REG(UA_MOD, 0, 1)),
+		 0xfffffff9u);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_ALU32_IMM(UA_MOD, 0, 0)), 0xfffffff9u);
+	/* A 32-bit divisor is the low half of the register only. */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 8), UA_LD_IMM64(1, 0x100000000ull),
+		      UA_ALU32_REG(UA_DIV, 0, 1)), 0);
+	/* ALU64 immediates are sign-extended, then unsigned: 5 / 0xffff...ff = 0. */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 5), UA_ALU64_IMM(UA_DIV, 0, -1)), 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -1), UA_ALU64_IMM(UA_DIV, 0, -1)), 1);
+	/* Signed: INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0, truncation toward 0. */
+	CHECK_EQ(EVAL(I64_MIN_INSNS(0), UA_ALU64_SIMM(UA_DIV, 0, -1)), 0x8000000000000000ull);
+	CHECK_EQ(EVAL(I64_MIN_INSNS(0), UA_MOV64_IMM(1, -1), UA_ALU64_SREG(UA_MOD, 0, 1)), 0);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(0, INT32_MIN), UA_ALU32_SIMM(UA_DIV, 0, -1)), 0x80000000u);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(0, INT32_MIN), UA_MOV64_IMM(1, -1), UA_ALU32_SREG(UA_MOD, 0, 1)),
+		 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_ALU64_SIMM(UA_DIV, 0, 2)), (uint64_t)-3);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_ALU64_SIMM(UA_MOD, 0, 2)), (uint64_t)-1);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 7), UA_ALU64_SIMM(UA_MOD, 0, -2)), 1);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_ALU32_SIMM(UA_MOD, 0, -2)), 0xffffffffu);
+	/* Signed by zero: sdiv 0, smod unchanged (32-bit: zero-extended). */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_MOV64_IMM(1, 0), UA_ALU64_SREG(UA_DIV, 0, 1)), 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -7), UA_MOV64_IMM(1, 0), UA_ALU32_SREG(UA_MOD, 0, 1)),
+		 0xfffffff9u);
+}
+
+TEST(interp, shifts_mask_the_count)
+{
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_MOV64_IMM(1, 65), UA_ALU64_REG(UA_LSH, 0, 1)), 2);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_ALU64_IMM(UA_LSH, 0, 64)), 1);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 8), UA_MOV64_IMM(1, 33), UA_ALU32_REG(UA_RSH, 0, 1)), 4);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_ALU32_IMM(UA_LSH, 0, 35)), 8);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(0, INT32_MIN), UA_ALU32_IMM(UA_ARSH, 0, 4)), 0xf8000000u);
+	CHECK_EQ(EVAL(I64_MIN_INSNS(0), UA_ALU64_IMM(UA_ARSH, 0, 63)), UINT64_MAX);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -16), UA_MOV64_IMM(1, 66), UA_ALU64_REG(UA_ARSH, 0, 1)),
+		 (uint64_t)-4);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -1), UA_ALU64_IMM(UA_RSH, 0, 60)), 0xf);
+}
+
+TEST(interp, alu32_zero_extends_and_mov_forms)
+{
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -1), UA_ALU32_IMM(UA_ADD, 0, 1)), 0);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -1), UA_ALU32_IMM(UA_OR, 0, 0)), 0xffffffffu);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(0, -1)), 0xffffffffu);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, -1)), UINT64_MAX);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, -2), UA_MOV32_REG(0, 1)), 0xfffffffeu);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_NEG32(0)), 0xffffffffu);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_NEG64(0)), UINT64_MAX);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(0, INT32_MIN), UA_NEG32(0)), 0x80000000u);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 0x7fffffff), UA_ALU32_IMM(UA_MUL, 0, 4)), 0xfffffffcu);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, 0x100000003ull), UA_ALU32_IMM(UA_SUB, 0, 4)), 0xffffffffu);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 0x0f), UA_ALU64_IMM(UA_XOR, 0, -1)), 0xfffffffffffffff0ull);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 0xff), UA_ALU64_IMM(UA_AND, 0, 0x0f)), 0x0f);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, 0x123456789abcdef0ull)), 0x123456789abcdef0ull);
+}
+
+TEST(interp, movsx_and_byte_order)
+{
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x180), UA_MOVSX64_REG(0, 1, 8)), 0xffffffffffffff80ull);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x8000), UA_MOVSX64_REG(0, 1, 16)), 0xffffffffffff8000ull);
+	CHECK_EQ(EVAL(UA_MOV32_IMM(1, INT32_MIN), UA_MOVSX64_REG(0, 1, 32)),
+		 0xffffffff80000000ull);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x80), UA_MOVSX32_REG(0, 1, 8)), 0xffffff80u);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x8001), UA_MOVSX32_REG(0, 1, 16)), 0xffff8001u);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x7f), UA_MOVSX64_REG(0, 1, 8)), 0x7f);
+#define V 0x1122334455667788ull
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_LE(0, 16)), 0x7788);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_LE(0, 32)), 0x55667788);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_LE(0, 64)), V);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_BE(0, 16)), 0x8877);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_BE(0, 32)), 0x88776655);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_ENDIAN_TO_BE(0, 64)), 0x8877665544332211ull);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_BSWAP(0, 16)), 0x8877);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_BSWAP(0, 32)), 0x88776655);
+	CHECK_EQ(EVAL(UA_LD_IMM64(0, V), UA_BSWAP(0, 64)), 0x8877665544332211ull);
+#undef V
+}
+
+TEST(interp, jumps_signed_unsigned_and_32bit)
+{
+	/* r0 = 1 when the jump is taken, 2 otherwise. */
+#define TAKEN(setup, jmp) EVAL(setup, jmp, UA_MOV64_IMM(0, 2), UA_EXIT_INSN(), UA_MOV64_IMM(0, 1))
+#define J(op, i) UA_JMP_IMM(op, 1, i, 2)
+#define J32(op, i) UA_JMP32_IMM(op, 1, i, 2)
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -1), J(UA_JGT, 1)), 1);  /* unsigned: huge > 1 */
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -1), J(UA_JSGT, 1)), 2); /* signed: -1 > 1 false */
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -1), J(UA_JSLT, 0)), 1);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -1), J(UA_JEQ, -1)), 1);  /* imm sign-extended */
+	CHECK_EQ(TAKEN(UA_MOV32_IMM(1, -1), J(UA_JEQ, -1)), 2);  /* 0xffffffff != -1 (64) */
+	CHECK_EQ(TAKEN(UA_MOV32_IMM(1, -1), J32(UA_JEQ, -1)), 1);
+	CHECK_EQ(TAKEN(UA_LD_IMM64(1, 0x100000005ull), J32(UA_JEQ, 5)), 1);
+	CHECK_EQ(TAKEN(UA_LD_IMM64(1, 0x100000005ull), J(UA_JEQ, 5)), 2);
+	CHECK_EQ(TAKEN(UA_LD_IMM64(1, 0x80000000ull), J32(UA_JSLT, 0)), 1);
+	CHECK_EQ(TAKEN(UA_LD_IMM64(1, 0x80000000ull), J(UA_JSLT, 0)), 2);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 6), J(UA_JSET, 2)), 1);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 6), J(UA_JSET, 1)), 2);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 3), J(UA_JLE, 3)), 1);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 3), J(UA_JLT, 3)), 2);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -3), J(UA_JSGE, -3)), 1);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, -3), J(UA_JSLE, -4)), 2);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 4), J(UA_JNE, 4)), 2);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 4), J(UA_JGE, 4)), 1);
+	CHECK_EQ(TAKEN(UA_MOV64_IMM(1, 4), UA_JMP32_REG(UA_JNE, 1, 1, 2)), 2);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(0, 1), UA_GOTOL(1), UA_MOV64_IMM(0, 2)), 1);
+#undef TAKEN
+#undef J
+#undef J32
+}
+
+TEST(interp, stack_loads_stores_sign_extension)
+{
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_DW, 10, -8, -2), UA_LDX_MEM(UA_DW, 0, 10, -8)), (uint64_t)-2);
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_W, 10, -8, -2), UA_LDX_MEM(UA_W, 0, 10, -8)), 0xfffffffeu);
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_H, 10, -2, 0x8123), UA_LDX_MEMSX(UA_H, 0, 10, -2)),
+		 0xffffffffffff8123ull);
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_B, 10, -1, 0x80), UA_LDX_MEMSX(UA_B, 0, 10, -1)),
+		 0xffffffffffffff80ull);
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_W, 10, -4, -5), UA_LDX_MEMSX(UA_W, 0, 10, -4)), (uint64_t)-5);
+	CHECK_EQ(EVAL(UA_LD_IMM64(1, 0x1122334455667788ull), UA_STX_MEM(UA_DW, 10, 1, -8),
+		      UA_LDX_MEM(UA_B, 0, 10, -8)), 0x88);
+	/* Unaligned access inside the stack is fine (the interpreter copies bytes). */
+	CHECK_EQ(EVAL(UA_LD_IMM64(1, 0x1122334455667788ull), UA_STX_MEM(UA_DW, 10, 1, -8),
+		      UA_LDX_MEM(UA_H, 0, 10, -7)), 0x6677);
+	/* The stack starts zeroed. */
+	CHECK_EQ(EVAL(UA_LDX_MEM(UA_DW, 0, 10, -512)), 0);
+}
+
+TEST(interp, out_of_bounds_access_faults_with_insn_index)
+{
+	static const struct ua_insn above[] = {
+		UA_MOV64_IMM(0, 0), UA_LDX_MEM(UA_DW, 0, 10, 0), UA_EXIT_INSN(),
+	};
+	static const struct ua_insn below[] = {
+		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_SUB, 1, UA_MAX_CALL_DEPTH * UA_STACK_SIZE),
+		UA_ST_MEM(UA_B, 1, 0, 1), UA_ST_MEM(UA_B, 1, -1, 1), UA_EXIT_INSN(),
+	};
+	static const struct ua_insn straddle[] = {
+		UA_LDX_MEM(UA_DW, 0, 10, -4), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	char want[96];
+	uint64_t r0 = 7;
+
+	CHECK_EQ(run_prog(above, N(above), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 1: invalid memory access 0x");
+	CHECK_CONTAINS(ex.err, "(size 8)");
+	CHECK_EQ(r0, 0);
+	CHECK_EQ(run_prog(below, N(below), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 3: invalid memory access 0x");
+	CHECK_CONTAINS(ex.err, "(size 1)");
+	CHECK_EQ(run_prog(straddle, N(straddle), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 0: invalid memory access");
+	/* A small constant address is reported exactly. */
+	{
+		static const struct ua_insn null_deref[] = {
+			UA_MOV64_IMM(1, 0x10), UA_LDX_MEM(UA_W, 0, 1, 2), UA_EXIT_INSN(),
+		};
+		CHECK_EQ(run_prog(null_deref, N(null_deref), NULL, &ex, NULL, &r0), -EFAULT);
+		snprintf(want, sizeof(want), "insn 1: invalid memory access 0x12 (size 4)");
+		CHECK_STR(ex.err, want);
+	}
+}
+
+TEST(interp, regions_readable_writable_and_unchecked)
+{
+	static const struct ua_insn prog[] = {
+		UA_LDX_MEM(UA_W, 0, 1, 0), UA_ST_MEM(UA_W, 1, 4, 0x55), UA_EXIT_INSN(),
+	};
+	uint32_t buf[2] = { 0x1234, 0 };
+	struct ua_mem_region ro = { (uintptr_t)buf, (uintptr_t)(buf + 2), false };
+	struct ua_mem_region rw = { (uintptr_t)buf, (uintptr_t)(buf + 2), true };
+	struct ua_exec ex = { .bounds_check = true, .regions = &ro, .n_regions = 1 };
+	uint64_t args[5] = { (uintptr_t)buf };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, args, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 1: write into read-only memory 0x");
+	CHECK_EQ(buf[1], 0);
+	ex.regions = &rw;
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, args, &r0), 0);
+	CHECK_EQ(r0, 0x1234);
+	CHECK_EQ(buf[1], 0x55);
+	/* No region and no bounds checks: the embedder vouches for the pointer. */
+	buf[1] = 0;
+	ex = (struct ua_exec){ .bounds_check = false };
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, args, &r0), 0);
+	CHECK_EQ(buf[1], 0x55);
+	/* Bounds checks with no regions: only the stack. */
+	ex = (struct ua_exec){ .bounds_check = true };
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, args, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 0: invalid memory access");
+}
+
+TEST(interp, atomics_on_stack)
+{
+	/* *(r10-8) = 10; r1 = 5; op; r0 = *(r10-8) or the fetched value. */
+#define ATOMIC_PROG(size, op, result_from_mem)                                 \
+	EVAL(UA_ST_MEM(UA_DW, 10, -8, 10), UA_MOV64_IMM(1, 5), UA_MOV64_IMM(0, 10), \
+	     UA_ATOMIC_OP(size, op, 10, 1, -8),                                 \
+	     (result_from_mem) ? UA_LDX_MEM(UA_DW, 0, 10, -8) : UA_MOV64_REG(0, 1))
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_ADD, 1), 15);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_ADD | UA_FETCH, 0), 10);
+	CHECK_EQ(ATOMIC_PROG(UA_W, UA_OR, 1), 15);
+	CHECK_EQ(ATOMIC_PROG(UA_W, UA_AND | UA_FETCH, 0), 10);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_AND, 1), 0);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_XOR, 1), 15);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_XOR | UA_FETCH, 1), 15);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_XCHG, 0), 10);
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_XCHG, 1), 5);
+	/* cmpxchg: r0 (10) matches -> store 5; r0 = old value. */
+	CHECK_EQ(ATOMIC_PROG(UA_DW, UA_CMPXCHG, 1), 5);
+#undef ATOMIC_PROG
+	/* cmpxchg mismatch leaves memory and loads the current value into r0. */
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_DW, 10, -8, 10), UA_MOV64_IMM(0, 3), UA_MOV64_IMM(1, 5),
+		      UA_ATOMIC_OP(UA_DW, UA_CMPXCHG, 10, 1, -8), UA_LDX_MEM(UA_DW, 2, 10, -8),
+		      UA_ALU64_IMM(UA_LSH, 2, 8), UA_ALU64_REG(UA_OR, 0, 2)), (10 << 8) | 10);
+	/* 32-bit fetch zero-extends into the register. */
+	CHECK_EQ(EVAL(UA_ST_MEM(UA_W, 10, -8, -1), UA_MOV64_IMM(1, -1),
+		      UA_ATOMIC_OP(UA_W, UA_ADD | UA_FETCH, 10, 1, -8), UA_MOV64_REG(0, 1)),
+		 0xffffffffu);
+	/* load-acquire / store-release, every size. */
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, 0x1ff), UA_STORE_REL_INSN(UA_B, 10, 1, -1),
+		      UA_LOAD_ACQ_INSN(UA_B, 0, 10, -1)), 0xff);
+	CHECK_EQ(EVAL(UA_MOV64_IMM(1, -1), UA_STORE_REL_INSN(UA_H, 10, 1, -2),
+		      UA_LOAD_ACQ_INSN(UA_H, 0, 10, -2)), 0xffff);
+	CHECK_EQ(EVAL(UA_LD_IMM64(1, 0x1122334455667788ull), UA_STORE_REL_INSN(UA_DW, 10, 1, -8),
+		      UA_LOAD_ACQ_INSN(UA_W, 0, 10, -8)), 0x55667788);
+}
+
+TEST(interp, misaligned_atomic_faults)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 1), UA_ATOMIC_OP(UA_DW, UA_ADD, 10, 1, -12), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0;
+
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 1: misaligned atomic access 0x");
+}
+
+TEST(interp, local_calls_preserve_r6_r9_and_own_frames)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(6, 6), UA_MOV64_IMM(9, 9), UA_ST_MEM(UA_DW, 10, -8, 111),
+		UA_MOV64_REG(1, 10), UA_MOV64_IMM(2, 40),
+		UA_CALL_REL(7),                      /* insn 5 -> 13 */
+		UA_LDX_MEM(UA_DW, 3, 10, -8),        /* own slot untouched: 111 */
+		UA_LDX_MEM(UA_DW, 4, 10, -16),       /* written by callee via pointer: 222 */
+		UA_ALU64_REG(UA_ADD, 0, 3), UA_ALU64_REG(UA_ADD, 0, 4),
+		UA_ALU64_REG(UA_ADD, 0, 6), UA_ALU64_REG(UA_ADD, 0, 9),
+		UA_EXIT_INSN(),
+		/* callee: clobbers r6/r9, its own r10-8, writes caller's r10-16 */
+		UA_MOV64_IMM(6, 1000), UA_MOV64_IMM(9, 1000), UA_ST_MEM(UA_DW, 10, -8, 999),
+		UA_ST_MEM(UA_DW, 1, -16, 222), UA_MOV64_REG(0, 2), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 40 + 111 + 222 + 6 + 9);
+}
+
+/* main calls f(depth); f recurses until r1 == 0: frames = depth + 2. */
+static int recurse(uint64_t depth, struct ua_exec *ex, uint64_t *r0)
+{
+	static const struct ua_insn prog[] = {
+		UA_CALL_REL(1), UA_EXIT_INSN(),
+		UA_JMP_IMM(UA_JEQ, 1, 0, 3), UA_ALU64_IMM(UA_SUB, 1, 1), UA_CALL_REL(-3),
+		UA_ALU64_IMM(UA_ADD, 0, 1), UA_EXIT_INSN(),
+	};
+	uint64_t args[5] = { depth };
+
+	*ex = (struct ua_exec){ .bounds_check = true };
+	return run_prog(prog, N(prog), NULL, ex, args, r0);
+}
+
+TEST(interp, call_depth_limit_is_eight_frames)
+{
+	struct ua_exec ex;
+	uint64_t r0 = 0;
+
+	CHECK_EQ(recurse(6, &ex, &r0), 0);
+	CHECK_EQ(r0, 6);
+	CHECK_EQ(recurse(7, &ex, &r0), -E2BIG);
+	CHECK_STR(ex.err, "insn 4: the call stack of 9 frames is too deep");
+}
+
+TEST(interp, insn_budget_is_exact)
+{
+	static const struct ua_insn three[] = {
+		UA_MOV64_IMM(0, 1), UA_MOV64_IMM(0, 2), UA_EXIT_INSN(),
+	};
+	static const struct ua_insn forever[] = { UA_JMP_A(-1), UA_EXIT_INSN() };
+	struct ua_exec ex = { .insn_budget = 3 };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(three, N(three), NULL, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 2);
+	ex.insn_budget = 2;
+	CHECK_EQ(run_prog(three, N(three), NULL, &ex, NULL, &r0), -ETIME);
+	CHECK_STR(ex.err, "insn 2: instruction budget of 2 exhausted");
+	ex.insn_budget = 1000;
+	CHECK_EQ(run_prog(forever, N(forever), NULL, &ex, NULL, &r0), -ETIME);
+	CHECK_STR(ex.err, "insn 0: instruction budget of 1000 exhausted");
+}
+
+TEST(interp, may_goto_counts_down_per_frame)
+{
+	/* f: loop { may_goto out; r0++ }; main: f() + f(). */
+	static const struct ua_insn prog[] = {
+		UA_CALL_REL(4), UA_MOV64_REG(6, 0), UA_CALL_REL(2),
+		UA_ALU64_REG(UA_ADD, 0, 6), UA_EXIT_INSN(),
+		UA_MOV64_IMM(0, 0), UA_MAY_GOTO_INSN(2), UA_ALU64_IMM(UA_ADD, 0, 1), UA_JMP_A(-3),
+		UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { 0 };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 2 * 8 * 1024 * 1024);
+}
+
+struct helper_ctx {
+	int calls;
+};
+
+static uint64_t helper_sum(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
+			   uint64_t r4, uint64_t r5)
+{
+	struct helper_ctx *hc = ex->user;
+
+	hc->calls++;
+	return r1 + 2 * r2 + 3 * r3 + 4 * r4 + 5 * r5;
+}
+
+static uint64_t helper_stop(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
+			    uint64_t r4, uint64_t r5)
+{
+	ex->exit_now = true;
+	return 77;
+}
+
+static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
+{
+	*name = id == 1 ? "sum" : "stop";
+	return id == 1 ? helper_sum : id == 2 ? helper_stop : NULL;
+}
+
+static ua_helper_fn resolve_kfunc(void *ctx, int32_t imm, const char **name)
+{
+	*name = "kfunc_sum";
+	return imm == 42 ? helper_sum : NULL;
+}
+
+static int resolve_ld_imm64(void *ctx, const struct ua_insn insn[2], size_t idx, uint64_t *v)
+{
+	if (insn[0].src_reg != UA_PSEUDO_MAP_VALUE)
+		return -ENOENT;
+	*v = 0xabc0000000000000ull + (uint64_t)insn[0].imm * 16 + (uint32_t)insn[1].imm;
+	return 0;
+}
+
+static const struct ua_call_resolver test_resolver = {
+	.helper = resolve_helper, .kfunc = resolve_kfunc, .ld_imm64 = resolve_ld_imm64,
+};
+
+TEST(interp, helpers_kfuncs_and_pseudo_constants)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 1), UA_MOV64_IMM(2, 2), UA_MOV64_IMM(3, 3), UA_MOV64_IMM(4, 4),
+		UA_MOV64_IMM(5, 5), UA_CALL_HELPER(1), UA_MOV64_REG(6, 0),
+		UA_MOV64_IMM(1, 1), UA_CALL_KFUNC(42), UA_ALU64_REG(UA_ADD, 0, 6),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_VALUE, 0x0000000700000003ull),
+		UA_ALU64_REG(UA_ADD, 0, 1), UA_EXIT_INSN(),
+	};
+	struct helper_ctx hc = { 0 };
+	struct ua_exec ex = { .user = &hc };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), 0);
+	/* helper: 1+4+9+16+25 = 55; kfunc: r1=1, r2..r5 as left = 55; + 0xabc..37. */
+	CHECK_EQ(r0, 55 + 55 + 0xabc0000000000000ull + 3 * 16 + 7);
+	CHECK_EQ(hc.calls, 4); /* two flavours x two calls */
+}
+
+TEST(interp, helper_can_end_the_run)
+{
+	static const struct ua_insn prog[] = {
+		UA_CALL_HELPER(2), UA_MOV64_IMM(0, 1), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { 0 };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 77);
+	CHECK(ex.exit_now);
+}
+
+TEST(interp, unresolved_calls_rejected_at_prepare)
+{
+	static const struct ua_insn helper[] = { UA_CALL_HELPER(99), UA_EXIT_INSN() };
+	static const struct ua_insn kfunc[] = { UA_MOV64_IMM(0, 0), UA_CALL_KFUNC(7), UA_EXIT_INSN() };
+	static const struct ua_insn pseudo[] = { UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_FD, 3),
+						 UA_EXIT_INSN() };
+	struct ua_prog *p = (struct ua_prog *)1;
+	char err[256];
+
+	CHECK_EQ(ua_prog_prepare(helper, N(helper), &test_resolver, err, sizeof(err), &p), -EINVAL);
+	CHECK_STR(err, "prog: insn 0: unknown helper id 99");
+	CHECK(p == NULL);
+	CHECK_EQ(ua_prog_prepare(kfunc, N(kfunc), &test_resolver, err, sizeof(err), &p), -EINVAL);
+	CHECK_STR(err, "prog: insn 1: unknown kfunc 7");
+	CHECK_EQ(ua_prog_prepare(helper, N(helper), NULL, err, sizeof(err), &p), -EINVAL);
+	CHECK_STR(err, "prog: insn 0: unknown helper id 99");
+	CHECK_EQ(ua_prog_prepare(pseudo, N(pseudo), NULL, err, sizeof(err), &p), -EINVAL);
+	CHECK_STR(err, "prog: insn 0: ld_imm64 pseudo form 1 needs a loader");
+	CHECK_EQ(ua_prog_prepare(pseudo, N(pseudo), &test_resolver, err, sizeof(err), &p), -ENOENT);
+	CHECK_STR(err, "prog: insn 0: cannot resolve ld_imm64 pseudo form 1");
+	CHECK_EQ(ua_prog_prepare(helper, N(helper), NULL, err, sizeof(err), NULL), -EINVAL);
+}
+
+TEST(interp, callx_resolves_at_run_time)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 4), UA_MOV64_IMM(2, 0), UA_MOV64_IMM(3, 0), UA_MOV64_IMM(4, 0),
+		UA_MOV64_IMM(5, 0), UA_MOV64_IMM(7, 1), UA_INSN(UA_JMP | UA_CALL | UA_X, 7, 0, 0, 0),
+		UA_MOV64_IMM(7, 9), UA_INSN(UA_JMP | UA_CALL | UA_X, 7, 0, 0, 0), UA_EXIT_INSN(),
+	};
+	struct helper_ctx hc = { 0 };
+	struct ua_exec ex = { .user = &hc };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), -EINVAL);
+	CHECK_STR(ex.err, "insn 8: callx to unknown helper id 9");
+	CHECK_EQ(hc.calls, 2);
+}
+
+/* Arena accesses: a fake program view (4 GiB + guard reserved, page 0 usable). */
+#define FAKE_ARENA_SZ ((1ull << 32) + (1ull << 16))
+
+static uint8_t *fake_arena(void)
+{
+	uint8_t *base = mmap(NULL, FAKE_ARENA_SZ, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	REQUIRE(base != MAP_FAILED);
+	REQUIRE(mprotect(base, 4096, PROT_READ | PROT_WRITE) == 0);
+	return base;
+}
+
+static const struct ua_call_resolver arena_resolver = { .has_arena = true };
+
+TEST(interp, arena_pointers_use_the_probe_path)
+{
+	static const struct ua_insn prog[] = {
+		/* page 0 is allocated: store, load back */
+		UA_MOV64_IMM(1, 8), UA_ST_MEM(UA_DW, 1, 0, 0x1234), UA_LDX_MEM(UA_DW, 0, 1, 0),
+		/* page 1 is not: load yields 0, store is dropped */
+		UA_MOV64_IMM(2, 0x1000), UA_ST_MEM(UA_W, 2, 8, 7), UA_LDX_MEM(UA_W, 3, 2, 8),
+		UA_ALU64_REG(UA_ADD, 0, 3),
+		/* sign-extending arena load */
+		UA_ST_MEM(UA_B, 1, 8, 0x80), UA_LDX_MEMSX(UA_B, 4, 1, 8),
+		/* negative off from the start wraps into the guard: reads 0 */
+		UA_MOV64_IMM(5, 0), UA_LDX_MEM(UA_DW, 5, 5, -8), UA_ALU64_REG(UA_ADD, 0, 5),
+		/* the stack still works in an arena program */
+		UA_ST_MEM(UA_DW, 10, -8, 1), UA_LDX_MEM(UA_DW, 6, 10, -8),
+		UA_ALU64_REG(UA_ADD, 0, 6),
+		/* cast_kern keeps the low 32 bits */
+		UA_LD_IMM64(7, 0x7f0000000008ull), UA_ADDR_SPACE_CAST_INSN(7, 7, UA_CAST_KERN),
+		UA_LDX_MEM(UA_DW, 8, 7, 0), UA_ALU64_REG(UA_ADD, 0, 8),
+		UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+	uint64_t r0 = 0, stored;
+
+	CHECK_EQ(run_prog(prog, N(prog), &arena_resolver, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 0x1234 + 0 + 0 + 1 + 0x1234);
+	memcpy(&stored, base + 8, 8);
+	CHECK_EQ(stored, 0x1234);
+	CHECK_EQ(base[16], 0x80);
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+TEST(interp, arena_atomics_fault_without_effect)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 0), UA_MOV64_IMM(2, 5),
+		UA_ATOMIC_OP(UA_DW, UA_ADD | UA_FETCH, 1, 2, 16),   /* page 0: old 0 -> r2 */
+		UA_MOV64_IMM(3, 0x2000), UA_MOV64_IMM(4, 9),
+		UA_ATOMIC_OP(UA_DW, UA_ADD | UA_FETCH, 3, 4, 0),    /* unmapped: r4 unchanged */
+		UA_LOAD_ACQ_INSN(UA_W, 6, 3, 0),                    /* unmapped: r6 = 0 */
+		UA_LDX_MEM(UA_DW, 0, 1, 16),
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 2),
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 4),
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 6),
+		UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_prog *p = NULL;
+	char err[256];
+
+	REQUIRE_EQ(ua_prog_prepare(prog, N(prog), &arena_resolver, err, sizeof(err), &p), 0);
+	for (int how = UA_DISPATCH_SWITCH; how <= UA_DISPATCH_THREADED; how++) {
+		struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+		uint64_t r0 = 0;
+
+		memset(base, 0, 64);
+		CHECK_EQ(ua_interp_run_with(p, &ex, NULL, &r0, how), 0);
+		/* mem 0 + 5; r2 = old 0; r4 keeps 9; r6 = 0 */
+		CHECK_EQ(r0, (5ull << 24) | (0 << 16) | (9 << 8) | 0);
+	}
+	ua_prog_free(p);
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+TEST(interp, arena_access_without_arena_fails_cleanly)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 8), UA_LDX_MEM(UA_DW, 0, 1, 0), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	CHECK_EQ(run_prog(prog, N(prog), &arena_resolver, &ex, NULL, &r0), -EINVAL);
+	CHECK_STR(ex.err, "insn 1: arena access but no arena is attached to the run");
+}
+
+struct thread_arg {
+	const struct ua_prog *prog;
+	uint64_t input, r0;
+	int ret;
+};
+
+static void *thread_main(void *arg)
+{
+	struct thread_arg *t = arg;
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t args[5] = { t->input };
+
+	for (int i = 0; i < 50 && !t->ret; i++)
+		t->ret = ua_interp_run(t->prog, &ex, args, &t->r0);
+	return NULL;
+}
+
+TEST(interp, threads_share_one_prepared_program)
+{
+	/* sum of i*input for i < 1000, spilled through the stack every step */
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(0, 0), UA_MOV64_IMM(2, 0),
+		UA_MOV64_REG(3, 2), UA_ALU64_REG(UA_MUL, 3, 1), UA_STX_MEM(UA_DW, 10, 3, -8),
+		UA_LDX_MEM(UA_DW, 4, 10, -8), UA_ALU64_REG(UA_ADD, 0, 4), UA_ALU64_IMM(UA_ADD, 2, 1),
+		UA_JMP_IMM(UA_JLT, 2, 1000, -7), UA_EXIT_INSN(),
+	};
+	struct thread_arg args[4];
+	pthread_t th[4];
+	struct ua_prog *p = NULL;
+	char err[256];
+
+	REQUIRE_EQ(ua_prog_prepare(prog, N(prog), NULL, err, sizeof(err), &p), 0);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ p, (uint64_t)i + 1, 0, 0 };
+		REQUIRE_EQ(pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].ret, 0);
+		CHECK_EQ(args[i].r0, 499500ull * (uint64_t)(i + 1));
+	}
+	ua_prog_free(p);
+}
