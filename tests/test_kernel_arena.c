@@ -330,6 +330,9 @@ enum step_kind {
 #define NUL (-1)
 #define ANON INT64_MIN  /* addr argument NULL */
 #define HI32 (1ull << 62) /* flag in addr: different upper 32 bits, same lo32 */
+/* The byte offset without the HI32 flag (negative offsets carry no flag). */
+#define STEP_OFF(o) ((o) >= 0 ? (o) & ~(int64_t)HI32 : (o))
+#define STEP_HI32(o) ((o) >= 0 && ((o) & (int64_t)HI32))
 
 struct step {
 	enum step_kind kind;
@@ -348,8 +351,8 @@ static uint64_t step_addr(const struct step *s, const uint8_t *base)
 
 	if (s->byte_off == ANON)
 		return 0;
-	a = (uint64_t)(uintptr_t)base + (uint64_t)(s->byte_off & ~(int64_t)HI32);
-	if (s->byte_off & (int64_t)HI32)
+	a = (uint64_t)(uintptr_t)base + (uint64_t)STEP_OFF(s->byte_off);
+	if (STEP_HI32(s->byte_off))
 		a ^= 1ull << 40; /* another 4 GiB window: only lo32 may matter */
 	return a;
 }
@@ -404,7 +407,7 @@ static void run_table_once(const char *scenario, const struct arena_params *p,
 				snprintf(where, sizeof(where), "addr NULL");
 			else
 				snprintf(where, sizeof(where), "byte offset %lld",
-					 (long long)(steps[i].byte_off & ~(int64_t)HI32));
+					 (long long)STEP_OFF(steps[i].byte_off));
 			ua_test_fail(__FILE__, __LINE__,
 				     "%s/%s (map_extra 0x%llx) step %zu (kind %d, %s, cnt %u): expected %lld got %lld",
 				     be->name, scenario, (unsigned long long)p->map_extra, i,
@@ -650,6 +653,16 @@ TEST(kernel_arena, user_and_program_faults)
 		{ FREE, PG(15), 1, 0 },
 		{ ALLOC, PG(15), 1, 15, -1, 0 },
 		{ PROG_READ, PG(15), 0, 0 },             /* fresh pages are zeroed */
+		/* Outside the arena's pages but inside the 4 GiB window: fault path. */
+		{ PROG_WRITE, PG(20), 0, 0, 0, 9 },
+		{ PROG_READ, PG(20), 0, 0 },
+		{ PROG_WRITE, -8, 0, 0, 0, 9 },
+		{ PROG_READ, -8, 0, 0 },
+		{ PROG_READ, PG(15) + PAGE - 8, 0, 0 },  /* last word of the arena */
+		{ PROG_WRITE, PG(15) + PAGE - 8, 0, 0, 0, 0x1234 },
+		{ USER_READ, PG(15) + PAGE - 8, 0, 0x1234 },
+		{ PROG_READ, PG(15) | HI32, 0, 0 },      /* program view: only lo32 matters */
+		{ PROG_READ, (PG(15) + PAGE - 8) | HI32, 0, 0x1234 },
 	};
 
 	RUN_TABLE("faults", &p, steps);
