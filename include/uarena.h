@@ -9,5 +9,6 @@
 #include <uarena/common.h>
 #include <uarena/insn.h>
 #include <uarena/arena.h>
+#include <uarena/object.h>
 
 #endif

@@ -80,6 +80,7 @@ struct arena_shared {
 	uint64_t map_extra;
 	uint32_t max_entries;
 	_Atomic uint32_t in_update; /* allocator being modified: rebuild if the holder dies */
+	int64_t known_blocks;   /* st_blocks when the last locked operation ended */
 	uint64_t backed_off;    /* bitmap: page materialised by alloc (checked fault path) */
 	uint64_t alloc_off;     /* arena_alloc state */
 	pthread_mutex_t lock;
@@ -171,8 +172,17 @@ void ua_arena_debug_lock(struct ua_arena *a)
 	arena_lock(a);
 }
 
+static int64_t file_blocks(const struct ua_arena *a)
+{
+	struct stat st;
+
+	return fstat(a->fd, &st) ? -1 : (int64_t)st.st_blocks;
+}
+
 static void arena_unlock(struct ua_arena *a)
 {
+	/* Any growth from now on, until the next locked operation, is a host fault. */
+	a->hdr->known_blocks = file_blocks(a);
 	atomic_store(&a->hdr->in_update, 0);
 	pthread_mutex_unlock(&a->hdr->lock);
 }
@@ -598,6 +608,35 @@ static bool sync_host_faults(struct ua_arena *a, uint32_t first, uint32_t end)
 	return marked;
 }
 
+/*
+ * Placement fidelity: the kernel marks a host-faulted page used at fault
+ * time, which can change which run is the best fit even when the fault is
+ * in another run. Only host faults grow the file outside our locked
+ * operations, so if st_blocks moved since the last one, visit every free
+ * run (one SEEK_DATA each) and mark what host code faulted in. Bounded to
+ * SYNC_MAX_RUNS runs so a heavily fragmented arena does not pay 512 Ki
+ * syscalls; beyond that only candidate runs are checked (sync_host_faults).
+ */
+#define SYNC_MAX_RUNS 4096
+
+static void sync_all_host_faults(struct ua_arena *a)
+{
+	uint32_t p = 0, n = a->max_entries;
+
+	if (file_blocks(a) == a->hdr->known_blocks)
+		return;
+	for (unsigned runs = 0; runs < SYNC_MAX_RUNS; runs++) {
+		uint32_t end;
+
+		p = arena_alloc_next_free(&a->alloc, p);
+		if (p >= n)
+			break;
+		end = p + arena_alloc_run_len(&a->alloc, p);
+		sync_host_faults(a, p, end);
+		p = end;
+	}
+}
+
 static void set_backed(struct ua_arena *a, uint32_t first, uint32_t cnt, bool on)
 {
 	for (uint64_t p = first; p < (uint64_t)first + cnt; p++) {
@@ -632,6 +671,7 @@ void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, in
 			return NULL;
 	}
 	arena_lock(a);
+	sync_all_host_faults(a);
 	if (uaddr) {
 		sync_host_faults(a, (uint32_t)pgoff, (uint32_t)pgoff + page_cnt);
 		if (!arena_alloc_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
@@ -701,6 +741,7 @@ int ua_arena_reserve_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	if (pgoff + page_cnt > a->max_entries)
 		return -EINVAL;
 	arena_lock(a);
+	sync_all_host_faults(a);
 	sync_host_faults(a, (uint32_t)pgoff, (uint32_t)(pgoff + page_cnt));
 	if (!arena_alloc_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
 		err = -EBUSY;

@@ -234,6 +234,16 @@ int64_t arena_alloc_find(const struct arena_alloc *al, uint32_t len, uint32_t *r
 	return (int64_t)al->head[size] - 1;
 }
 
+uint32_t arena_alloc_next_free(const struct arena_alloc *al, uint32_t from)
+{
+	return (uint32_t)next_set(al->free_bits, from, al->npages);
+}
+
+uint32_t arena_alloc_run_len(const struct arena_alloc *al, uint32_t first)
+{
+	return al->run_len[first];
+}
+
 bool arena_alloc_page_free(const struct arena_alloc *al, uint32_t page)
 {
 	return page < al->npages && bit_test(al->free_bits, page);

@@ -47,6 +47,10 @@ bool arena_alloc_is_free(const struct arena_alloc *al, uint32_t first, uint32_t 
 void arena_alloc_clear(struct arena_alloc *al, uint32_t first, uint32_t len);
 /* range_tree_set: marks [first, first+len) free, merging neighbours. */
 void arena_alloc_set(struct arena_alloc *al, uint32_t first, uint32_t len);
+/* First free page >= from (the start of a run when from is not inside one), or npages. */
+uint32_t arena_alloc_next_free(const struct arena_alloc *al, uint32_t from);
+/* Length of the run starting at first (first must start a run). */
+uint32_t arena_alloc_run_len(const struct arena_alloc *al, uint32_t first);
 /* Whether page is free. */
 bool arena_alloc_page_free(const struct arena_alloc *al, uint32_t page);
 

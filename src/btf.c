@@ -349,7 +349,8 @@ static int check_type(const struct ua_btf *btf, uint32_t id, char *err, size_t e
 
 			if (v->type >= cnt || v->type == 0)
 				return BAD("variable %u: type %u out of range", i, v->type);
-			if ((uint64_t)v->offset + v->size > t->size)
+			/* Object files leave size/offsets 0 for the loader to fix up. */
+			if (t->size && (uint64_t)v->offset + v->size > t->size)
 				return BAD("variable %u at %u+%u past section size %u", i, v->offset,
 					   v->size, t->size);
 		}

@@ -429,6 +429,23 @@ TEST(arena, best_fit_sees_host_faults_in_candidate_run)
 	ua_arena_destroy(a);
 }
 
+TEST(arena, best_fit_sees_host_faults_in_other_runs)
+{
+	/* runs [0..5] and [10..19]; a host touch of page 14 leaves [10..13], [15..19]:
+	 * the kernel's best fit for 3 pages is then the 4-page run at 10, not page 0 */
+	struct ua_arena *a = make_arena(20, 0, 0, false);
+	uint8_t *base = ua_arena_user_base(a);
+	volatile uint8_t *vb = (volatile uint8_t *)base;
+
+	REQUIRE(ua_arena_alloc_pages(a, base + 6 * PG, 4, -1, 0) == base + 6 * PG);
+	vb[14 * PG] = 1;
+	CHECK_EQ(page_of(a, ua_arena_alloc_pages(a, NULL, 3, -1, 0)), 10);
+	/* the right piece was inserted after the left one: equal sizes would tie to it */
+	CHECK_EQ(page_of(a, ua_arena_alloc_pages(a, NULL, 5, -1, 0)), 15);
+	CHECK_EQ(page_of(a, ua_arena_alloc_pages(a, NULL, 6, -1, 0)), 0);
+	ua_arena_destroy(a);
+}
+
 static void segv_handler(int sig, siginfo_t *info, void *uc)
 {
 	_exit(sig == SIGSEGV && info->si_code == SEGV_MAPERR ? 42 : 43);

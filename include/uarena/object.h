@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uarena public API: BPF objects (clang-compiled .bpf.o), their programs and
+ * maps, and running programs (BPF_PROG_TEST_RUN style). Modelled on libbpf.
+ *
+ * Lifecycle: ua_object_open() parses the ELF, creates every map (arena user
+ * view mapped, global data copied in, arena globals written through the user
+ * view) and prepares the programs: there is no separate load step. With
+ * opts.only_prog only that program (and what it uses) is linked and
+ * prepared, so one unsupported program does not block the others; the
+ * other programs are still listed, and ua_program_test_run() on them
+ * returns -ENOENT. Without only_prog, any program that cannot be prepared
+ * fails the open (as libbpf's load does).
+ *
+ * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
+ * 12: what (section .text)".
+ */
+#ifndef UARENA_OBJECT_H
+#define UARENA_OBJECT_H
+
+#include <stdbool.h>
+
+#include <uarena/common.h>
+#include <uarena/insn.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ua_object;
+struct ua_program;
+struct ua_map;
+struct ua_arena;
+
+/* bpf_printk sink: msg is the formatted line (no trailing NUL guaranteed, len given). */
+typedef int (*ua_trace_fn)(void *ctx, const char *msg, size_t len);
+
+struct ua_object_open_opts {
+	size_t sz;
+	char *err_buf;
+	size_t err_buf_sz;
+	/* Number of CPUs per-CPU maps have slots for and the limit on concurrent
+	 * test runs (each run gets its own CPU id). 0 = online CPUs. */
+	uint32_t nr_cpus;
+	/* Prepare only this program (by function name); NULL = all. */
+	const char *only_prog;
+	/* Place arena globals at the end of the arena (libbpf 1.7+) instead of offset 0. */
+	bool globals_at_end;
+	/* bpf_printk output; NULL = stderr. */
+	ua_trace_fn trace;
+	void *trace_ctx;
+	/* Prefix of global-data map names ("obj" in "obj.bss"); NULL = from the path. */
+	const char *object_name;
+	size_t : 0;
+};
+#define ua_object_open_opts__last_field object_name
+
+UA_API int ua_object_open(const char *path, const struct ua_object_open_opts *opts,
+			  struct ua_object **out);
+UA_API int ua_object_open_mem(const void *buf, size_t size, const struct ua_object_open_opts *opts,
+			      struct ua_object **out);
+UA_API void ua_object_close(struct ua_object *obj);
+
+/* Iteration: pass NULL to get the first; returns NULL after the last. */
+UA_API struct ua_program *ua_object_next_program(const struct ua_object *obj,
+						 const struct ua_program *prev);
+UA_API struct ua_program *ua_object_find_program(const struct ua_object *obj, const char *name);
+UA_API struct ua_map *ua_object_next_map(const struct ua_object *obj, const struct ua_map *prev);
+UA_API struct ua_map *ua_object_find_map(const struct ua_object *obj, const char *name);
+
+/* Kernel program type ids (uapi enum bpf_prog_type). */
+enum ua_prog_type {
+	UA_PROG_TYPE_UNSPEC = 0,
+	UA_PROG_TYPE_SOCKET_FILTER = 1,
+	UA_PROG_TYPE_KPROBE = 2,
+	UA_PROG_TYPE_SCHED_CLS = 3,
+	UA_PROG_TYPE_SCHED_ACT = 4,
+	UA_PROG_TYPE_TRACEPOINT = 5,
+	UA_PROG_TYPE_XDP = 6,
+	UA_PROG_TYPE_PERF_EVENT = 7,
+	UA_PROG_TYPE_RAW_TRACEPOINT = 17,
+	UA_PROG_TYPE_TRACING = 26,
+	UA_PROG_TYPE_STRUCT_OPS = 27,
+	UA_PROG_TYPE_SYSCALL = 31,
+};
+
+UA_API const char *ua_program_name(const struct ua_program *p);
+UA_API const char *ua_program_section(const struct ua_program *p);
+UA_API enum ua_prog_type ua_program_type(const struct ua_program *p);
+/* Whether the program was prepared (runnable). */
+UA_API bool ua_program_prepared(const struct ua_program *p);
+/* The relocated instructions (subprograms appended), as they run. */
+UA_API const struct ua_insn *ua_program_insns(const struct ua_program *p, size_t *cnt);
+
+UA_API const char *ua_map_name(const struct ua_map *m);
+UA_API uint32_t ua_map_type(const struct ua_map *m);
+UA_API uint32_t ua_map_key_size(const struct ua_map *m);
+UA_API uint32_t ua_map_value_size(const struct ua_map *m);
+UA_API uint32_t ua_map_max_entries(const struct ua_map *m);
+UA_API uint32_t ua_map_flags(const struct ua_map *m);
+/* The arena behind an ARENA map, else NULL. */
+UA_API struct ua_arena *ua_map_arena(const struct ua_map *m);
+/* Host pointer to the map's memory: mmapable ARRAY, global data, arena user view. */
+UA_API void *ua_map_mmaped(const struct ua_map *m, size_t *size);
+
+/*
+ * The bpf() map commands, with the kernel's errnos. Per-CPU maps exchange
+ * nr_cpus values, each rounded up to 8 bytes, concatenated.
+ */
+UA_API int ua_map_lookup_elem(struct ua_map *m, const void *key, void *value);
+UA_API int ua_map_update_elem(struct ua_map *m, const void *key, const void *value,
+			      uint64_t flags);
+UA_API int ua_map_delete_elem(struct ua_map *m, const void *key);
+UA_API int ua_map_get_next_key(struct ua_map *m, const void *key, void *next_key);
+
+/*
+ * Ring buffer consumer: calls cb for each submitted (not discarded) sample
+ * in order, stops at a sample still being written or when cb returns
+ * non-zero. Returns the number of samples consumed or -errno.
+ */
+typedef int (*ua_ringbuf_sample_fn)(void *ctx, const void *data, size_t size);
+UA_API int ua_ringbuf_consume(struct ua_map *m, ua_ringbuf_sample_fn cb, void *ctx);
+
+/*
+ * BPF_PROG_TEST_RUN. Packet programs (xdp, tc/sched_cls, socket): data_in is
+ * copied to a buffer above 4 GiB; the context is a struct xdp_md (data,
+ * data_end, data_meta) or struct __sk_buff (len, data, data_end, protocol
+ * = 0, ifindex/ingress_ifindex 1, mark/priority/cb[] from ctx_in) with
+ * 32-bit data pointers as in the kernel; data_out receives the (possibly
+ * modified) packet. Other programs: r1 = ctx_in (NULL when none).
+ * repeat: run count (0 = 1); duration = average ns per run.
+ */
+struct ua_test_run_opts {
+	size_t sz;
+	const void *data_in;
+	void *data_out;
+	uint32_t data_size_in;
+	uint32_t data_size_out; /* in: capacity of data_out, out: bytes written */
+	const void *ctx_in;
+	void *ctx_out;
+	uint32_t ctx_size_in;
+	uint32_t ctx_size_out;
+	uint32_t retval;   /* out */
+	int repeat;
+	uint32_t duration; /* out, ns per run */
+	uint32_t flags;    /* UA_F_TEST_RUN_ON_CPU: run with CPU id `cpu` */
+	uint32_t cpu;
+	char *err_buf;
+	size_t err_buf_sz;
+	size_t : 0;
+};
+#define ua_test_run_opts__last_field err_buf_sz
+#define UA_F_TEST_RUN_ON_CPU (1U << 0)
+
+/*
+ * Thread-safe: each call gets its own execution state and a CPU id unique
+ * among concurrent calls on the same object (waits while all nr_cpus ids
+ * are in use). Errors: -ENOENT (program not prepared), -EINVAL (bad opts),
+ * -ENOSPC (data_out too small, as the kernel), -EFAULT/-ETIME (run stopped:
+ * err_buf says where).
+ */
+UA_API int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *opts);
+
+/*
+ * Raw mode (ubpf/rbpf convention): bare instructions run with r1 = data_in,
+ * r2 = data_size_in via ua_program_test_run(). Helper calls resolve against
+ * the built-in helpers; there are no maps. Free with ua_program_free_raw().
+ */
+struct ua_raw_opts {
+	size_t sz;
+	char *err_buf;
+	size_t err_buf_sz;
+	ua_trace_fn trace;
+	void *trace_ctx;
+	size_t : 0;
+};
+#define ua_raw_opts__last_field trace_ctx
+UA_API int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_raw_opts *opts,
+			       struct ua_program **out);
+UA_API void ua_program_free_raw(struct ua_program *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

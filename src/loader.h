@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loader internals (owner: loader module): the object and program structs
+ * behind the opaque public handles, shared by loader.c (ELF -> object),
+ * loader_prog.c (per-program linking and relocation) and object.c (public
+ * entry points and test runs).
+ */
+#ifndef UA_LOADER_H
+#define UA_LOADER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uarena/object.h>
+
+#include "btf.h"
+#include "elf_reader.h"
+#include "exec.h"
+#include "helpers.h"
+#include "map.h"
+#include "prog.h"
+
+struct ua_program {
+	struct ua_object *obj;  /* NULL for a raw program */
+	char *name;
+	char *sec_name;
+	enum ua_prog_type type;
+	size_t sec_idx;         /* ELF section holding the entry function */
+	size_t sec_insn;        /* its first insn within the section */
+	size_t sec_len;         /* its insn count */
+	struct ua_insn *insns;  /* linked: entry function, then used subprogs */
+	size_t n_insns;
+	struct ua_prog *prog;   /* prepared; NULL if not prepared */
+	bool uses_arena;
+	/* raw programs own these (objects keep them in struct ua_object) */
+	ua_trace_fn trace;
+	void *trace_ctx;
+};
+
+struct ua_object {
+	char name[64];
+	struct ua_map **maps;
+	size_t n_maps;
+	struct ua_program *progs;
+	size_t n_progs;
+	const struct ua_helper_def **kfuncs; /* kfunc call imm = index here */
+	size_t n_kfuncs;
+	struct ua_map *arena;                /* the object's arena map, if any */
+	uint64_t arena_data_off;             /* where .addr_space.1 was placed */
+	uint32_t nr_cpus;
+	ua_trace_fn trace;
+	void *trace_ctx;
+	struct ua_mem_region *regions;       /* map values + map structs, for bounds checks */
+	size_t n_regions;
+	/* CPU id pool for concurrent test runs */
+	pthread_mutex_t cpu_lock;
+	pthread_cond_t cpu_cond;
+	bool *cpu_busy;
+};
+
+/*
+ * Packet program contexts: the public struct (xdp_md, __sk_buff: at most
+ * UA_CTX_PUBLIC_MAX bytes) followed by the real 64-bit packet pointers that
+ * rewritten ctx->data/data_end/data_meta loads read (see object.c).
+ */
+#define UA_CTX_PUBLIC_MAX    192
+#define UA_CTX_PTR_DATA      200
+#define UA_CTX_PTR_DATA_END  208
+#define UA_CTX_PTR_DATA_META 216
+
+/* What loader.c hands to loader_prog.c for one object. */
+enum ld_sec_kind {
+	LD_SEC_OTHER = 0,
+	LD_SEC_PROG,    /* executable code (incl. .text) */
+	LD_SEC_MAPS,    /* .maps */
+	LD_SEC_DATA,    /* global data: map_idx */
+	LD_SEC_ARENA,   /* .addr_space.1 */
+};
+
+struct ld_sec {
+	enum ld_sec_kind kind;
+	const char *name;
+	const struct ua_insn *insns; /* LD_SEC_PROG */
+	size_t n_insns;
+	size_t rel_idx;              /* ELF index of its SHT_REL section, 0 = none */
+	int map_idx;                 /* LD_SEC_DATA */
+};
+
+struct ld_state {
+	struct ua_object *obj;
+	struct ua_elf elf;
+	struct ua_btf *btf;
+	struct ua_btf_ext *btf_ext;
+	struct ld_sec *secs;          /* indexed by ELF section index */
+	size_t maps_sec;              /* .maps index, 0 = none */
+	/* .maps symbol offset -> map index */
+	struct { uint64_t off; int map_idx; } *map_syms;
+	size_t n_map_syms;
+	int kconfig_map;              /* -1 = none */
+	int32_t kconfig_datasec;      /* BTF id of DATASEC .kconfig, or -1 */
+	uint32_t *kconfig_offs;       /* offset of each .kconfig var in the map */
+	char *err;
+	size_t err_sz;
+};
+
+/* loader_prog.c: links prog (entry + subprogs), applies relocations and
+ * CO-RE, and prepares it. Errors name the program, insn and symbol. */
+int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog);
+int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char *err,
+			   size_t err_sz);
+/* object.c */
+void ua_object_free(struct ua_object *obj);
+
+#endif

@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-program linking, relocation and preparation.
+ *
+ * Linking (libbpf's bpf_object__reloc_code): the program starts as its
+ * entry function's instructions; every bpf-to-bpf call (call with src_reg
+ * BPF_PSEUDO_CALL) targets section-relative insn `sym_off/8 + imm + 1`
+ * (with a relocation: sym_off = symbol value; without: the call's own
+ * section and position). The function containing the target is appended
+ * once (a "piece"), and the call's imm is rewritten relative to the
+ * appended copy. Pieces are processed in order, so subprograms calling
+ * subprograms are appended too, and only what is used is appended.
+ *
+ * Data relocations rewrite ld_imm64 into the kernel's pseudo forms, with
+ * imm = index of the map in the object (our "fd"):
+ *   symbol in .maps            -> BPF_PSEUDO_MAP_FD
+ *   symbol in a data section   -> BPF_PSEUDO_MAP_VALUE, off = sym + addend
+ *   symbol in .addr_space.1    -> BPF_PSEUDO_MAP_VALUE on the arena,
+ *                                 off = arena_data_off + sym + addend
+ *   undefined .kconfig extern  -> BPF_PSEUDO_MAP_VALUE on obj.kconfig
+ * kfunc calls (undefined __ksym functions) become BPF_PSEUDO_KFUNC_CALL with
+ * imm = index into obj->kfuncs, resolved by name through ua_kfunc_by_name.
+ *
+ * CO-RE: field byte offsets, sizes and existence, type sizes/existence, are
+ * resolved against our own target description: identical to the local
+ * type except for `struct bpf_map` (our struct ua_map: key_size, value_size,
+ * max_entries, map_flags), whose layout is defined by us, as the
+ * verifier_arena selftests read `arena->map.max_entries` through CO-RE.
+ */
+#include "loader.h"
+
+#include "internal.h"
+
+#include <stdlib.h>
+
+/* Built by the progs module; weak so the loader builds and links alone (-ENOENT then). */
+#pragma weak ua_kfunc_by_name
+#pragma weak ua_helper_by_id
+
+#define LERR(ld, e, ...) ua_errf((ld)->err, (ld)->err_sz, (e), "loader: " __VA_ARGS__)
+#define INSN_LD_IMM64 (UA_LD | UA_DW | UA_IMM)
+#define INSN_CALL (UA_JMP | UA_CALL)
+
+struct piece {
+	size_t sec;   /* ELF section */
+	size_t start; /* first insn in the section */
+	size_t len;
+	size_t out;   /* position in the linked program */
+};
+
+struct link {
+	struct ld_state *ld;
+	struct ua_program *prog;
+	struct piece *pieces;
+	size_t n_pieces;
+	struct ua_insn *out;
+	size_t n_out, cap_out;
+};
+
+/* The function symbol in section sec containing insn idx. */
+static int find_func(struct ld_state *ld, size_t sec, size_t idx, size_t *start, size_t *len)
+{
+	for (size_t i = 1; i < ld->elf.n_syms; i++) {
+		GElf_Sym s;
+
+		if (ua_elf_symbol(&ld->elf, i, &s, NULL) || s.st_shndx != sec ||
+		    GELF_ST_TYPE(s.st_info) != STT_FUNC || s.st_size == 0)
+			continue;
+		size_t b = s.st_value / 8, n = s.st_size / 8;
+
+		if (idx >= b && idx < b + n && b + n <= ld->secs[sec].n_insns) {
+			*start = b;
+			*len = n;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int add_piece(struct link *lk, size_t sec, size_t start, size_t len, size_t *out_pos)
+{
+	for (size_t i = 0; i < lk->n_pieces; i++) {
+		if (lk->pieces[i].sec == sec && lk->pieces[i].start == start) {
+			*out_pos = lk->pieces[i].out;
+			return 0;
+		}
+	}
+	struct piece *np = realloc(lk->pieces, (lk->n_pieces + 1) * sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	lk->pieces = np;
+	if (lk->n_out + len > lk->cap_out) {
+		size_t cap = UA_MAX(lk->cap_out * 2, lk->n_out + len);
+		struct ua_insn *no = realloc(lk->out, cap * sizeof(*no));
+
+		if (!no)
+			return -ENOMEM;
+		lk->out = no;
+		lk->cap_out = cap;
+	}
+	memcpy(lk->out + lk->n_out, lk->ld->secs[sec].insns + start, len * sizeof(struct ua_insn));
+	np[lk->n_pieces++] = (struct piece){ sec, start, len, lk->n_out };
+	*out_pos = lk->n_out;
+	lk->n_out += len;
+	return 0;
+}
+
+/* Relocation for section-relative insn k of sec, if any: symbol index. */
+static int find_rel(struct ld_state *ld, size_t sec, size_t k, size_t *sym_idx)
+{
+	struct ua_elf_sec rs;
+
+	if (!ld->secs[sec].rel_idx || ua_elf_section(&ld->elf, ld->secs[sec].rel_idx, &rs))
+		return 0;
+	size_t n = ua_elf_rel_count(&rs);
+
+	for (size_t i = 0; i < n; i++) {
+		GElf_Rel r;
+
+		if (ua_elf_rel(&rs, i, &r))
+			return -EINVAL;
+		if (r.r_offset == k * 8) {
+			*sym_idx = GELF_R_SYM(r.r_info);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Every relocation must hit an insn of its section: checked once per section. */
+static int check_rels(struct ld_state *ld, size_t sec, const char *pname)
+{
+	struct ua_elf_sec rs;
+
+	if (!ld->secs[sec].rel_idx || ua_elf_section(&ld->elf, ld->secs[sec].rel_idx, &rs))
+		return 0;
+	for (size_t i = 0; i < ua_elf_rel_count(&rs); i++) {
+		GElf_Rel r;
+
+		if (ua_elf_rel(&rs, i, &r))
+			return LERR(ld, -EINVAL, "prog '%s': unreadable relocation %zu (section %s)",
+				    pname, i, ld->secs[sec].name);
+		if (r.r_offset % 8 || r.r_offset / 8 >= ld->secs[sec].n_insns)
+			return LERR(ld, -EINVAL,
+				    "prog '%s': relocation %zu at offset %llu out of range (section %s)",
+				    pname, i, (unsigned long long)r.r_offset, ld->secs[sec].name);
+		if (GELF_R_SYM(r.r_info) >= ld->elf.n_syms)
+			return LERR(ld, -EINVAL,
+				    "prog '%s': relocation %zu against bad symbol %llu (section %s)",
+				    pname, i, (unsigned long long)GELF_R_SYM(r.r_info),
+				    ld->secs[sec].name);
+	}
+	return 0;
+}
+
+static int kfunc_index(struct ld_state *ld, const char *name, int32_t *idx)
+{
+	struct ua_object *obj = ld->obj;
+	const struct ua_helper_def *d = ua_kfunc_by_name ? ua_kfunc_by_name(name) : NULL;
+
+	if (!d)
+		return -ENOENT;
+	for (size_t i = 0; i < obj->n_kfuncs; i++)
+		if (obj->kfuncs[i] == d) {
+			*idx = (int32_t)i;
+			return 0;
+		}
+	const struct ua_helper_def **n = realloc(obj->kfuncs, (obj->n_kfuncs + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	obj->kfuncs = n;
+	n[obj->n_kfuncs] = d;
+	*idx = (int32_t)obj->n_kfuncs++;
+	return 0;
+}
+
+static int kconfig_offset(struct ld_state *ld, const char *name, uint32_t *off)
+{
+	if (ld->kconfig_datasec < 0)
+		return -ENOENT;
+	const struct ua_btf_type *sec = ua_btf_type_by_id(ld->btf, (uint32_t)ld->kconfig_datasec);
+
+	for (unsigned i = 0; i < ua_btf_vlen(sec); i++) {
+		const struct ua_btf_var_secinfo *vi = &ua_btf_secinfos(sec)[i];
+
+		if (!strcmp(ua_btf_name(ld->btf, ua_btf_type_by_id(ld->btf, vi->type)), name)) {
+			*off = ld->kconfig_offs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+#define RERR(e, fmt, ...) \
+	LERR(ld, e, "prog '%s' insn %zu: " fmt, lk->prog->name, out_idx, ##__VA_ARGS__)
+
+/* ld_imm64 at out[out_idx] relocated against symbol sym (name sname). */
+static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname,
+			  const char *secname)
+{
+	struct ld_state *ld = lk->ld;
+	struct ua_insn *in = &lk->out[out_idx];
+	size_t shndx = sym->st_shndx;
+
+	if (shndx == SHN_UNDEF) {
+		uint32_t off, addend = (uint32_t)in[0].imm;
+
+		if (ld->kconfig_map >= 0 && kconfig_offset(ld, sname, &off) == 0) {
+			in[0].src_reg = UA_PSEUDO_MAP_VALUE;
+			in[0].imm = ld->kconfig_map;
+			in[1].imm = (int32_t)(off + addend);
+			return 0;
+		}
+		return RERR(-EOPNOTSUPP, "extern variable '%s' is not supported (section %s)", sname,
+			    secname);
+	}
+	if (shndx >= ld->elf.n_sections)
+		return RERR(-EINVAL, "relocation against symbol '%s' in bad section %zu", sname, shndx);
+	const struct ld_sec *ts = &ld->secs[shndx];
+	uint64_t off = sym->st_value + (uint32_t)in[0].imm;
+
+	switch (ts->kind) {
+	case LD_SEC_MAPS:
+		for (size_t i = 0; i < ld->n_map_syms; i++) {
+			if (ld->map_syms[i].off == sym->st_value) {
+				in[0].src_reg = UA_PSEUDO_MAP_FD;
+				in[0].imm = ld->map_syms[i].map_idx;
+				in[1].imm = 0;
+				return 0;
+			}
+		}
+		return RERR(-EINVAL, "relocation against unknown map symbol '%s' (section %s)", sname,
+			    secname);
+	case LD_SEC_DATA:
+		in[0].src_reg = UA_PSEUDO_MAP_VALUE;
+		in[0].imm = ts->map_idx;
+		in[1].imm = (int32_t)off;
+		return 0;
+	case LD_SEC_ARENA:
+		lk->prog->uses_arena = true;
+		off += ld->obj->arena_data_off;
+		if (off > UINT32_MAX)
+			return RERR(-ERANGE, "arena offset of '%s' out of range", sname);
+		in[0].src_reg = UA_PSEUDO_MAP_VALUE;
+		in[0].imm = -1; /* the object's arena; found by the resolver */
+		for (size_t i = 0; i < ld->obj->n_maps; i++)
+			if (ld->obj->maps[i] == ld->obj->arena)
+				in[0].imm = (int32_t)i;
+		in[1].imm = (int32_t)(uint32_t)off;
+		return 0;
+	case LD_SEC_PROG:
+		return RERR(-EOPNOTSUPP, "function pointer to '%s' (callbacks) is not supported",
+			    sname);
+	default:
+		return RERR(-EINVAL, "relocation against unknown symbol '%s' (section %s)", sname,
+			    ts->name ? ts->name : "?");
+	}
+}
+
+static int reloc_call(struct link *lk, size_t out_idx, const struct piece *pc, size_t k,
+		      bool has_rel, const GElf_Sym *sym, const char *sname)
+{
+	struct ld_state *ld = lk->ld;
+	struct ua_insn *in = &lk->out[out_idx];
+	const char *secname = ld->secs[pc->sec].name;
+
+	if (has_rel && sym->st_shndx == SHN_UNDEF) {
+		int32_t idx;
+		int ret = kfunc_index(ld, sname, &idx);
+
+		if (ret == -ENOENT)
+			return RERR(-ENOENT, "unknown kfunc '%s' (section %s)", sname, secname);
+		if (ret)
+			return ret;
+		in->src_reg = UA_PSEUDO_KFUNC_CALL;
+		in->imm = idx;
+		in->off = 0;
+		return 0;
+	}
+	if (in->src_reg != UA_PSEUDO_CALL)
+		return has_rel ? RERR(-EINVAL, "relocation against '%s' on a helper call (section %s)",
+				      sname, secname)
+			       : 0;
+	size_t tsec = has_rel ? sym->st_shndx : pc->sec;
+	int64_t tidx = has_rel ? (int64_t)(sym->st_value / 8) + in->imm + 1
+			       : (int64_t)k + in->imm + 1;
+
+	if (tsec >= ld->elf.n_sections || ld->secs[tsec].kind != LD_SEC_PROG || tidx < 0 ||
+	    (size_t)tidx >= ld->secs[tsec].n_insns)
+		return RERR(-EINVAL, "call target out of range (section %s)", secname);
+	size_t fstart, flen, fout;
+
+	if (find_func(ld, tsec, (size_t)tidx, &fstart, &flen))
+		return RERR(-EINVAL, "call into no function at insn %lld of section %s",
+			    (long long)tidx, ld->secs[tsec].name);
+	int ret = add_piece(lk, tsec, fstart, flen, &fout);
+
+	if (ret)
+		return ret;
+	in = &lk->out[out_idx]; /* add_piece may move out */
+	in->imm = (int32_t)((int64_t)fout + (tidx - (int64_t)fstart) - (int64_t)out_idx - 1);
+	return 0;
+}
+
+static int reloc_piece(struct link *lk, size_t pi)
+{
+	struct ld_state *ld = lk->ld;
+	struct piece pc = lk->pieces[pi];
+	const char *secname = ld->secs[pc.sec].name;
+
+	for (size_t k = pc.start; k < pc.start + pc.len; k++) {
+		size_t out_idx = pc.out + (k - pc.start), sym_idx = 0;
+		struct ua_insn *in = &lk->out[out_idx];
+		int has = find_rel(ld, pc.sec, k, &sym_idx), ret;
+		GElf_Sym sym = { 0 };
+		const char *sname = "";
+
+		if (has < 0)
+			return has;
+		if (has && ua_elf_symbol(&ld->elf, sym_idx, &sym, &sname))
+			return RERR(-EINVAL, "relocation against unreadable symbol %zu", sym_idx);
+		if (in->code == INSN_CALL) {
+			ret = reloc_call(lk, out_idx, &pc, k, has, &sym, sname);
+		} else if (in->code == INSN_LD_IMM64) {
+			if (k + 1 >= pc.start + pc.len)
+				return RERR(-EINVAL, "ld_imm64 at the end of the function");
+			ret = has ? reloc_ld_imm64(lk, out_idx, &sym, sname, secname) : 0;
+			k++;
+		} else {
+			ret = has ? RERR(-EINVAL, "relocation against '%s' on insn code 0x%02x "
+					 "(section %s)", sname, in->code, secname)
+				  : 0;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+#undef RERR
+
+/* ---- CO-RE ---- */
+
+/* Our struct ua_map / ua_arena_map fields that programs read as struct bpf_map / bpf_arena. */
+static int target_map_field(const char *type, const char *field, uint32_t *off, uint32_t *size)
+{
+	static const struct {
+		const char *type, *name;
+		uint32_t off, size;
+	} fields[] = {
+		{ "bpf_map", "map_type", offsetof(struct ua_map, type), 4 },
+		{ "bpf_map", "key_size", offsetof(struct ua_map, key_size), 4 },
+		{ "bpf_map", "value_size", offsetof(struct ua_map, value_size), 4 },
+		{ "bpf_map", "max_entries", offsetof(struct ua_map, max_entries), 4 },
+		{ "bpf_map", "map_flags", offsetof(struct ua_map, map_flags), 4 },
+		{ "bpf_map", "map_extra", offsetof(struct ua_map, map_extra), 8 },
+		{ "bpf_arena", "map", offsetof(struct ua_arena_map, map), sizeof(struct ua_map) },
+		{ "bpf_arena", "user_vm_start", offsetof(struct ua_arena_map, user_vm_start), 8 },
+		{ "bpf_arena", "user_vm_end", offsetof(struct ua_arena_map, user_vm_end), 8 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!strcmp(fields[i].type, type) && !strcmp(fields[i].name, field)) {
+			*off = fields[i].off;
+			*size = fields[i].size;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/*
+ * Walks access string "0:1:2" from root type_id: first index is an array
+ * index on the root, then member/element indexes. Returns byte offset and
+ * size of the final field (in our target layout).
+ */
+static int core_field(struct ld_state *ld, uint32_t type_id, const char *spec, uint32_t *off_out,
+		      uint32_t *size_out, const char **why)
+{
+	const struct ua_btf *btf = ld->btf;
+	uint32_t id = ua_btf_skip_mods(btf, type_id);
+	int64_t sz = ua_btf_resolve_size(btf, id);
+	uint64_t off;
+	char *end;
+	unsigned long idx = strtoul(spec, &end, 10);
+
+	if (end == spec || sz < 0) {
+		*why = "bad access string or root type";
+		return -EINVAL;
+	}
+	off = idx * (uint64_t)sz;
+	while (*end == ':') {
+		spec = end + 1;
+		idx = strtoul(spec, &end, 10);
+		if (end == spec) {
+			*why = "bad access string";
+			return -EINVAL;
+		}
+		const struct ua_btf_type *t = ua_btf_type_by_id(btf, id);
+
+		if (t && (ua_btf_kind(t) == UA_BTF_KIND_STRUCT || ua_btf_kind(t) == UA_BTF_KIND_UNION)) {
+			if (idx >= ua_btf_vlen(t)) {
+				*why = "member index out of range";
+				return -EINVAL;
+			}
+			const struct ua_btf_member *m = &ua_btf_members(t)[idx];
+			const char *sname = ua_btf_name(btf, t), *mname = ua_btf_str(btf, m->name_off);
+			uint32_t toff, tsize;
+
+			if (sname && (!strcmp(sname, "bpf_map") || !strcmp(sname, "bpf_arena"))) {
+				if (target_map_field(sname, mname, &toff, &tsize)) {
+					*why = "struct bpf_map/bpf_arena field not provided by uarena";
+					return -ESRCH;
+				}
+				off += toff;
+				*size_out = tsize;
+				id = ua_btf_skip_mods(btf, m->type);
+				continue;
+			}
+			/* struct bpf_arena { struct bpf_map map; ... }: map is at offset 0 here too. */
+			off += ua_btf_member_bit_offset(t, m->offset) / 8;
+			id = ua_btf_skip_mods(btf, m->type);
+		} else if (t && ua_btf_kind(t) == UA_BTF_KIND_ARRAY) {
+			id = ua_btf_skip_mods(btf, ua_btf_array_info(t)->type);
+			sz = ua_btf_resolve_size(btf, id);
+			if (sz < 0) {
+				*why = "unsized array element";
+				return -EINVAL;
+			}
+			off += idx * (uint64_t)sz;
+		} else {
+			*why = "access into a non-composite type";
+			return -EINVAL;
+		}
+		sz = ua_btf_resolve_size(btf, id);
+		*size_out = sz < 0 ? 0 : (uint32_t)sz;
+	}
+	if (off > INT32_MAX) {
+		*why = "offset too large";
+		return -ERANGE;
+	}
+	*off_out = (uint32_t)off;
+	return 0;
+}
+
+static int core_patch(struct ld_state *ld, struct ua_program *prog, struct ua_insn *in,
+		      size_t idx, uint64_t value)
+{
+	uint8_t cls = UA_CLASS(in->code);
+
+	if (cls == UA_LDX || cls == UA_ST || cls == UA_STX) {
+		if (value > INT16_MAX)
+			return LERR(ld, -ERANGE, "prog '%s' insn %zu: CO-RE offset %llu too large",
+				    prog->name, idx, (unsigned long long)value);
+		in->off = (int16_t)value;
+	} else if (in->code == INSN_LD_IMM64) {
+		in[0].imm = (int32_t)(uint32_t)value;
+		in[1].imm = (int32_t)(uint32_t)(value >> 32);
+	} else if (cls == UA_ALU || cls == UA_ALU64) {
+		in->imm = (int32_t)value;
+	} else {
+		return LERR(ld, -EINVAL, "prog '%s' insn %zu: CO-RE relocation on insn code 0x%02x",
+			    prog->name, idx, in->code);
+	}
+	return 0;
+}
+
+static int apply_core(struct link *lk)
+{
+	struct ld_state *ld = lk->ld;
+
+	if (!ld->btf_ext)
+		return 0;
+	for (size_t p = 0; p < lk->n_pieces; p++) {
+		const struct piece *pc = &lk->pieces[p];
+		const char *secname = ld->secs[pc->sec].name;
+
+		for (uint32_t s = 0; s < ld->btf_ext->n_secs; s++) {
+			const struct ua_btf_ext_sec *es = &ld->btf_ext->secs[s];
+
+			if (strcmp(es->sec_name, secname))
+				continue;
+			for (uint32_t r = 0; r < es->n_relos; r++) {
+				const struct ua_btf_core_relo *cr = &es->relos[r];
+				size_t k = cr->insn_off / 8;
+
+				if (cr->insn_off % 8 || k < pc->start || k >= pc->start + pc->len)
+					continue;
+				size_t out_idx = pc->out + (k - pc->start);
+				const char *spec = ua_btf_str(ld->btf, cr->access_str_off);
+				uint32_t off = 0, size = 0;
+				const char *why = "";
+				uint64_t value;
+				int ret;
+
+				if (!spec || !ua_btf_type_by_id(ld->btf, cr->type_id))
+					return LERR(ld, -EINVAL, "prog '%s' insn %zu: bad CO-RE record",
+						    lk->prog->name, out_idx);
+				switch (cr->kind) {
+				case UA_CORE_FIELD_BYTE_OFFSET:
+				case UA_CORE_FIELD_BYTE_SIZE:
+				case UA_CORE_FIELD_EXISTS:
+					ret = core_field(ld, cr->type_id, spec, &off, &size, &why);
+					if (ret == -ESRCH && cr->kind == UA_CORE_FIELD_EXISTS) {
+						value = 0;
+						break;
+					}
+					if (ret)
+						return LERR(ld, ret, "prog '%s' insn %zu: CO-RE access "
+							    "'%s': %s", lk->prog->name, out_idx, spec, why);
+					value = cr->kind == UA_CORE_FIELD_BYTE_OFFSET ? off
+						: cr->kind == UA_CORE_FIELD_BYTE_SIZE ? size : 1;
+					break;
+				case UA_CORE_TYPE_EXISTS:
+				case UA_CORE_TYPE_MATCHES:
+					value = 1;
+					break;
+				case UA_CORE_TYPE_SIZE: {
+					int64_t sz = ua_btf_resolve_size(ld->btf, cr->type_id);
+
+					value = sz < 0 ? 0 : (uint64_t)sz;
+					break;
+				}
+				case UA_CORE_TYPE_ID_LOCAL:
+				case UA_CORE_TYPE_ID_TARGET:
+					value = cr->type_id;
+					break;
+				default:
+					return LERR(ld, -EOPNOTSUPP, "prog '%s' insn %zu: CO-RE relocation "
+						    "kind %u not supported", lk->prog->name, out_idx,
+						    cr->kind);
+				}
+				ret = core_patch(ld, lk->prog, &lk->out[out_idx], out_idx, value);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- packet context loads (the verifier's convert_ctx_access, simplified) ---- */
+
+static int ctx_ptr_slot(enum ua_prog_type type, int16_t off)
+{
+	if (type == UA_PROG_TYPE_XDP) {
+		switch (off) {
+		case 0: return UA_CTX_PTR_DATA;
+		case 4: return UA_CTX_PTR_DATA_END;
+		case 8: return UA_CTX_PTR_DATA_META;
+		}
+	} else {
+		switch (off) {
+		case 76: return UA_CTX_PTR_DATA;
+		case 80: return UA_CTX_PTR_DATA_END;
+		case 140: return UA_CTX_PTR_DATA_META;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
+ * Without a verifier we track which registers (and 8-byte stack slots) hold
+ * the ctx in one linear pass over the entry function: r1 at entry, copies
+ * (mov64, spill/fill) propagate it, any other write or a call kills it.
+ * This covers what clang emits for packet programs.
+ */
+static void rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+{
+	uint32_t regs = 1u << 1;
+	uint64_t slots = 0; /* bit i: stack slot r10 - 8*(i+1) holds ctx */
+
+	for (size_t i = 0; i < n; i++) {
+		struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code);
+		bool src_ctx = regs & (1u << in->src_reg);
+
+		if (in->code == (UA_LDX | UA_W | UA_MEM) && src_ctx) {
+			int slot = ctx_ptr_slot(prog->type, in->off);
+
+			if (slot >= 0) {
+				in->code = UA_LDX | UA_DW | UA_MEM;
+				in->off = (int16_t)slot;
+			}
+			regs &= ~(1u << in->dst_reg);
+		} else if (in->code == (UA_STX | UA_DW | UA_MEM) && in->dst_reg == 10 && in->off < 0 &&
+			   in->off % 8 == 0 && -in->off / 8 <= 64) {
+			uint64_t bit = 1ull << (-in->off / 8 - 1);
+
+			slots = src_ctx ? slots | bit : slots & ~bit;
+		} else if (in->code == (UA_LDX | UA_DW | UA_MEM) && in->src_reg == 10 && in->off < 0 &&
+			   in->off % 8 == 0 && -in->off / 8 <= 64) {
+			if (slots & (1ull << (-in->off / 8 - 1)))
+				regs |= 1u << in->dst_reg;
+			else
+				regs &= ~(1u << in->dst_reg);
+		} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+			regs = src_ctx ? regs | (1u << in->dst_reg) : regs & ~(1u << in->dst_reg);
+		} else if (in->code == (UA_JMP | UA_CALL)) {
+			regs &= ~0x3fu;
+		} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX ||
+			   in->code == (UA_LD | UA_DW | UA_IMM)) {
+			regs &= ~(1u << in->dst_reg);
+			if (in->code == (UA_LD | UA_DW | UA_IMM))
+				i++;
+		}
+	}
+}
+
+int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
+{
+	struct link lk = { .ld = ld, .prog = prog };
+	size_t pos;
+	int ret;
+
+	ret = add_piece(&lk, prog->sec_idx, prog->sec_insn, prog->sec_len, &pos);
+	for (size_t i = 0; !ret && i < lk.n_pieces; i++) {
+		ret = check_rels(ld, lk.pieces[i].sec, prog->name);
+		if (!ret)
+			ret = reloc_piece(&lk, i);
+	}
+	if (!ret)
+		ret = apply_core(&lk);
+	free(lk.pieces);
+	if (ret) {
+		free(lk.out);
+		return ret;
+	}
+	prog->insns = lk.out;
+	prog->n_insns = lk.n_out;
+	if (prog->type == UA_PROG_TYPE_XDP || prog->type == UA_PROG_TYPE_SCHED_CLS ||
+	    prog->type == UA_PROG_TYPE_SCHED_ACT || prog->type == UA_PROG_TYPE_SOCKET_FILTER)
+		rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
+	return 0;
+}
+
+/* ---- preparation: the interpreter's resolver ---- */
+
+static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
+{
+	const struct ua_helper_def *d = ua_helper_by_id ? ua_helper_by_id(id) : NULL;
+
+	if (!d)
+		return NULL;
+	*name = d->name;
+	return d->fn;
+}
+
+static ua_helper_fn resolve_kfunc(void *ctx, int32_t imm, const char **name)
+{
+	struct ua_program *prog = ctx;
+	struct ua_object *obj = prog->obj;
+
+	if (!obj || imm < 0 || (size_t)imm >= obj->n_kfuncs)
+		return NULL;
+	*name = obj->kfuncs[imm]->name;
+	return obj->kfuncs[imm]->fn;
+}
+
+static int resolve_ld_imm64(void *ctx, const struct ua_insn insn[2], size_t insn_idx,
+			    uint64_t *value)
+{
+	struct ua_program *prog = ctx;
+	struct ua_object *obj = prog->obj;
+	struct ua_map *m;
+	uint32_t off = (uint32_t)insn[1].imm;
+
+	if (!obj || insn[0].imm < 0 || (size_t)insn[0].imm >= obj->n_maps)
+		return -EINVAL;
+	m = obj->maps[insn[0].imm];
+	switch (insn[0].src_reg) {
+	case UA_PSEUDO_MAP_FD:
+		*value = (uintptr_t)m;
+		return 0;
+	case UA_PSEUDO_MAP_VALUE:
+		if (m->type == UA_MAP_ARENA_TYPE) {
+			/* A user-form address, as the kernel's arena_map_direct_value_addr. */
+			if (off > m->mmap_sz)
+				return -ERANGE;
+			*value = (uintptr_t)m->mmaped + off;
+			return 0;
+		}
+		if (!m->mmaped || m->max_entries != 1)
+			return -EINVAL;
+		if (off >= m->value_size)
+			return -EPERM;
+		*value = (uintptr_t)m->mmaped + off;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char *err,
+			   size_t err_sz)
+{
+	struct ua_call_resolver res = {
+		.helper = resolve_helper,
+		.kfunc = resolve_kfunc,
+		.ld_imm64 = resolve_ld_imm64,
+		.ctx = prog,
+		.has_arena = obj && obj->arena,
+	};
+	char perr[200] = "";
+	int ret = ua_prog_prepare(prog->insns, prog->n_insns, &res, perr, sizeof(perr), &prog->prog);
+
+	if (ret)
+		return ua_errf(err, err_sz, ret, "loader: prog '%s': %s", prog->name, perr);
+	return 0;
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/* BTF-defined maps of every supported kind, with key/value given as types
+ * or sizes, flags, and map_extra; plus a program that uses one map. */
+#include <bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 16);
+} hmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(key_size, 4);
+	__uint(value_size, 12);
+	__uint(max_entries, 3);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} amap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 2);
+} pcpu SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+
+SEC("syscall")
+int uses_hash(void *ctx)
+{
+	__u32 k = 1;
+	__u64 *v = bpf_map_lookup_elem(&hmap, &k);
+
+	return v ? (int)*v : -1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
