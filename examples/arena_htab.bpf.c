@@ -2,7 +2,7 @@
 /*
  * Example (b): BPF builds a hash table in the arena, the host queries it
  * through the user view with the same definitions (bpf_arena_htab.h).
- * Keys 0..999 are inserted with value = key, then all replaced with
+ * Keys 0..N_KEYS-1 are inserted with value = key, then all replaced with
  * value = 2*key + 1 (the old elements are unlinked and freed), so the host
  * can tell a replaced entry from a stale one.
  */
@@ -14,22 +14,19 @@ struct {
 	__uint(max_entries, 100);
 } arena SEC(".maps");
 
+#include <bpf_experimental.h>
 #include <bpf_arena_htab.h>
+#include "arena_htab.h"
 
-#define N_KEYS 1000
-
-void __arena *htab_for_user; /* .bss: user-form pointer to the table */
-int lookup_errors;           /* .bss: BPF-side lookups that disagreed */
-
+struct htab_globals g;
 struct htab __arena htab;
 
 SEC("syscall")
 int arena_htab_build(void *ctx)
 {
-	int i, err;
+	int i;
 
-	err = htab_init(&htab);
-	if (err)
+	if (htab_init(&htab))
 		return 1;
 	bpf_for(i, 0, N_KEYS) {
 		if (htab_update_elem(&htab, i, i))
@@ -41,9 +38,9 @@ int arena_htab_build(void *ctx)
 	}
 	bpf_for(i, 0, N_KEYS) {
 		if (htab_lookup_elem(&htab, i) != 2 * i + 1)
-			lookup_errors++;
+			g.lookup_errors++;
 	}
-	htab_for_user = &htab;
+	g.htab = &htab;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <uarena/common.h>
 #include <uarena/insn.h>
 #include <uarena/arena.h>
+#include <uarena/helpers.h>
 #include <uarena/object.h>
 
 #endif

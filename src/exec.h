@@ -48,6 +48,11 @@ struct ua_exec {
 	void *user;               /* the loader's / embedder's per-run data */
 	int (*trace)(struct ua_exec *ex, const char *msg, size_t len); /* bpf_printk sink */
 	bool exit_now;            /* set by a helper: end the run now, r0 = its return value */
+	/* Helper state for this invocation (progs module; zero when ex is created). */
+	uintptr_t stack_lo, stack_hi; /* run stack, for helpers' pointer checks; 0 = unknown */
+	uint32_t preempt_depth;   /* bpf_preempt_disable() nesting */
+	uint32_t irq_depth;       /* bpf_local_irq_save() nesting */
+	uint64_t prandom;         /* bpf_get_prandom_u32() state; 0 = not seeded yet */
 	char err[256];            /* why a run stopped, "insn N: ..." */
 	/* interpreter-private state follows (stack etc.), owned by interp */
 };

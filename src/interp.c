@@ -45,9 +45,6 @@
 #define UA_MAY_GOTO_BUDGET (8ull * 1024 * 1024)
 #define RUN_STACK_SIZE (UA_MAX_CALL_DEPTH * UA_STACK_SIZE)
 
-/* Until the arena module's public header lands on this branch. */
-uint64_t ua_arena_cast_user(const struct ua_arena *a, uint64_t v) __attribute__((weak));
-
 struct mem_env {
 	uintptr_t stack_lo;
 	size_t stack_len;
@@ -271,14 +268,6 @@ static int run_callx(const struct ua_prog *p, struct ua_exec *ex, const struct i
 	reg[0] = fn(ex, reg[1], reg[2], reg[3], reg[4], reg[5]);
 	return 0;
 }
-
-static uint64_t cast_user(struct ua_exec *ex, uint64_t v)
-{
-	if (!ua_arena_cast_user)
-		return v;
-	return ua_arena_cast_user(ex->arena, v);
-}
-#define ua_arena_cast_user(a, v) cast_user(ex, v)
 
 #define INTERP_THREADED 0
 #define INTERP_FN run_switch

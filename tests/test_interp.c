@@ -5,8 +5,10 @@
  * may_goto, helpers and resolution, and several threads on one program.
  * Every program runs on both dispatch flavours, which must agree exactly.
  */
+#include "arena.h"
 #include "insn_build.h"
 #include "interp.h"
+#include "isa.h"
 #include "test.h"
 
 #include <errno.h>
@@ -646,4 +648,201 @@ TEST(interp, threads_share_one_prepared_program)
 		CHECK_EQ(args[i].r0, 499500ull * (uint64_t)(i + 1));
 	}
 	ua_prog_free(p);
+}
+
+/* A real arena: host-allocated page, program casts, stores, casts back. */
+TEST(interp, real_arena_casts_and_shared_pages)
+{
+	static const struct ua_insn prog[] = {
+		UA_ADDR_SPACE_CAST_INSN(2, 1, UA_CAST_KERN),      /* r2 = lo32(user ptr) */
+		UA_ST_MEM(UA_DW, 2, 8, 0x5151),                   /* lands in the host's page */
+		UA_LDX_MEM(UA_DW, 3, 2, 0),                       /* host wrote 77 there */
+		UA_ADDR_SPACE_CAST_INSN(0, 2, UA_CAST_USER),      /* back to the user pointer */
+		UA_MOV64_IMM(4, 0), UA_ADDR_SPACE_CAST_INSN(4, 4, UA_CAST_USER), /* NULL stays NULL */
+		UA_ALU64_REG(UA_ADD, 0, 4), UA_ALU64_REG(UA_ADD, 0, 3),
+		UA_EXIT_INSN(),
+	};
+	UA_OPTS(ua_arena_opts, opts, .max_entries = 16, .map_flags = UA_F_MMAPABLE);
+	struct ua_arena *a = NULL;
+	uint64_t *page, r0 = 0;
+
+	REQUIRE_EQ(ua_arena_create(&opts, &a), 0);
+	page = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	REQUIRE(page != NULL);
+	page[0] = 77;
+	{
+		struct ua_exec ex = { .bounds_check = true, .arena = a,
+				      .arena_base = ua_arena_prog_base(a) };
+		uint64_t args[5] = { (uintptr_t)page };
+
+		CHECK_EQ(run_prog(prog, N(prog), &arena_resolver, &ex, args, &r0), 0);
+	}
+	CHECK_EQ(r0, (uintptr_t)page + 77);
+	CHECK_EQ(page[1], 0x5151);
+	ua_arena_destroy(a);
+}
+
+#include "../bench/programs.h"
+
+/* The benchmark programs compute what programs.h says on both flavours. */
+TEST(interp, bench_programs_return_expected_r0)
+{
+	for (size_t i = 0; i < N(bench_programs); i++) {
+		const struct bench_program *bp = &bench_programs[i];
+		struct ua_exec ex = { .bounds_check = true };
+		uint64_t r0 = 0;
+
+		CHECK_EQ(run_prog(bp->insns, bp->n_insns, NULL, &ex, NULL, &r0), 0);
+		if (r0 != bp->expected_r0)
+			ua_test_fail(__FILE__, __LINE__, "%s: r0 0x%llx, want 0x%llx", bp->name,
+				     (unsigned long long)r0, (unsigned long long)bp->expected_r0);
+	}
+}
+
+/*
+ * Hostile input: random instruction streams (biased toward valid opcodes
+ * and small registers/offsets so many pass validation) must either be
+ * rejected with a message or run to an outcome, never crash: bounds checks
+ * on, a small budget. Deterministic (fixed xorshift seed).
+ */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static const int32_t atomic_ops[] = {
+	UA_ADD, UA_OR, UA_AND, UA_XOR, UA_ADD | UA_FETCH, UA_OR | UA_FETCH, UA_AND | UA_FETCH,
+	UA_XOR | UA_FETCH, UA_XCHG, UA_CMPXCHG, UA_LOAD_ACQ, UA_STORE_REL,
+};
+
+/* A mostly well-formed insn; 1 in 16 gets one field corrupted. */
+static struct ua_insn random_insn(uint64_t *s)
+{
+	static const int16_t movsx_offs[] = { 0, 8, 16, 32 };
+	const struct ua_isa_op *op;
+	struct ua_insn in = { 0 };
+	uint64_t r = xorshift(s);
+
+	do
+		op = ua_isa_op((uint8_t)xorshift(s));
+	while (!op || op->shape == UA_SHAPE_LD_IMM64);
+	in.code = op->code;
+	in.dst_reg = r % 10;
+	in.src_reg = (r >> 4) % 11;
+	switch (op->shape) {
+	case UA_SHAPE_ALU_K:
+		in.src_reg = 0;
+		in.imm = (int32_t)(r >> 32) >> ((r >> 8) & 31);
+		in.off = (UA_OP(in.code) == UA_DIV || UA_OP(in.code) == UA_MOD) ? (r >> 16) & 1 : 0;
+		break;
+	case UA_SHAPE_ALU_X:
+		in.off = UA_OP(in.code) == UA_MOV ? movsx_offs[(r >> 16) & 3] :
+			 (UA_OP(in.code) == UA_DIV || UA_OP(in.code) == UA_MOD) ? (int16_t)((r >> 16) & 1) : 0;
+		break;
+	case UA_SHAPE_ALU_NEG:
+		in.src_reg = 0;
+		break;
+	case UA_SHAPE_ALU_END:
+		in.src_reg = 0;
+		in.imm = 16 << ((r >> 16) % 3);
+		break;
+	case UA_SHAPE_LDX:
+	case UA_SHAPE_STX:
+	case UA_SHAPE_ST:
+	case UA_SHAPE_ATOMIC:
+		/* mostly the stack, sometimes anywhere */
+		if ((r >> 20) & 3)
+			in.src_reg = in.src_reg == 10 ? 10 : in.src_reg;
+		if (op->shape == UA_SHAPE_LDX)
+			in.src_reg = (r >> 20) & 3 ? 10 : in.src_reg;
+		else
+			in.dst_reg = (r >> 20) & 3 ? 10 : in.dst_reg;
+		in.off = (int16_t)(-8 * (int)((r >> 24) % 64) + (int)((r >> 30) & 7));
+		if (op->shape == UA_SHAPE_ST)
+			in.src_reg = 0, in.imm = (int32_t)(r >> 32);
+		if (op->shape == UA_SHAPE_ATOMIC)
+			in.imm = atomic_ops[(r >> 40) % 12];
+		break;
+	case UA_SHAPE_JA:
+	case UA_SHAPE_MAY_GOTO:
+		in.dst_reg = in.src_reg = 0;
+		in.off = (int16_t)((int)((r >> 16) % 9) - 4);
+		break;
+	case UA_SHAPE_JA32:
+		in.dst_reg = in.src_reg = 0;
+		in.imm = (int)((r >> 16) % 9) - 4;
+		break;
+	case UA_SHAPE_JCOND_K:
+		in.src_reg = 0;
+		in.imm = (int32_t)((r >> 32) % 5) - 2;
+		in.off = (int16_t)((int)((r >> 16) % 9) - 4);
+		break;
+	case UA_SHAPE_JCOND_X:
+		in.off = (int16_t)((int)((r >> 16) % 9) - 4);
+		break;
+	case UA_SHAPE_CALL:
+		in.dst_reg = 0;
+		in.src_reg = (r >> 16) % 3;
+		in.imm = in.src_reg == UA_PSEUDO_CALL ? (int)((r >> 20) % 9) - 4
+			 : in.src_reg == 0 ? 1 + (int)((r >> 20) % 2) : 42;
+		break;
+	case UA_SHAPE_CALLX:
+		in.src_reg = 0;
+		break;
+	default:
+		in.dst_reg = in.src_reg = 0;
+		break;
+	}
+	if ((r >> 60) == 0) {
+		switch ((r >> 56) & 3) {
+		case 0: in.dst_reg = (r >> 44) & 15; break;
+		case 1: in.src_reg = (r >> 44) & 15; break;
+		case 2: in.off = (int16_t)(r >> 44); break;
+		default: in.imm = (int32_t)(r >> 28); break;
+		}
+	}
+	return in;
+}
+
+TEST(interp, random_programs_never_crash)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned accepted = 0, rejected = 0, faulted = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		struct ua_insn prog[16];
+		size_t n = 2 + xorshift(&seed) % 14;
+		struct ua_prog *p = NULL;
+		char err[256] = "";
+
+		for (size_t i = 0; i + 1 < n; i++)
+			prog[i] = random_insn(&seed);
+		prog[n - 1] = UA_EXIT_INSN();
+		if (ua_prog_prepare(prog, n, &test_resolver, err, sizeof(err), &p)) {
+			rejected++;
+			if (strncmp(err, "isa: insn ", 10) && strncmp(err, "prog: insn ", 11))
+				ua_test_fail(__FILE__, __LINE__, "unexpected message \"%s\"", err);
+			continue;
+		}
+		accepted++;
+		for (int how = UA_DISPATCH_SWITCH; how <= UA_DISPATCH_THREADED; how++) {
+			struct helper_ctx hc = { 0 };
+			struct ua_exec ex = { .bounds_check = true, .insn_budget = 1000, .user = &hc };
+			uint64_t r0;
+			int ret = ua_interp_run_with(p, &ex, NULL, &r0, how);
+
+			faulted += ret == -EFAULT;
+			if (ret && strncmp(ex.err, "insn ", 5))
+				ua_test_fail(__FILE__, __LINE__, "run error %d without insn: \"%s\"",
+					     ret, ex.err);
+		}
+		ua_prog_free(p);
+	}
+	/* The generator must exercise every side. */
+	CHECK(accepted > 2000);
+	CHECK(rejected > 2000);
+	CHECK(faulted > 100);
 }

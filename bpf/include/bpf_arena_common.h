@@ -100,6 +100,8 @@ struct bpf_arena {
 
 #else /* host C sharing arena data-structure definitions */
 
+#include <linux/types.h>
+
 #define __arena
 #define __arena_global
 #define __arg_arena

@@ -1,14 +1,48 @@
 /* SPDX-License-Identifier: MIT */
-/* `uarena`: command-line front end over the public API (commands added per module). */
+/*
+ * `uarena`: command-line front end over the library. main() only dispatches:
+ * each command is one row of `commands` and one cmd_NAME.c (see cli.h).
+ */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
+static const struct ua_cli_cmd commands[] = {
+	{ "asm", "[--syntax kernel|conformance] [--hex] [-o OUT] [FILE|-]",
+	  "assemble BPF text into raw instructions", ua_cmd_asm },
+	{ "disasm", "[--hex] [--no-opcode] FILE|-", "disassemble raw BPF instructions",
+	  ua_cmd_disasm },
+	{ "run", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]",
+	  "run a program of a BPF object (BPF_PROG_TEST_RUN)", ua_cmd_run },
+	{ "maps", "OBJ [--run PROG] [--json]", "list an object's maps and their contents",
+	  ua_cmd_maps },
+	{ "demo", "[--bpf-dir DIR]", "a BPF program and this process sharing the arena",
+	  ua_cmd_demo },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: uarena COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
+			commands[i].summary);
+	fprintf(out, "\n`uarena COMMAND --help` describes one command.\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fprintf(stderr, "usage: uarena COMMAND [ARGS]\n");
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return UA_EXIT_USAGE;
 	}
-	fprintf(stderr, "uarena: unknown command '%s'\n", argv[1]);
-	return 2;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return UA_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "uarena: unknown command '%s' (try uarena --help)\n", argv[1]);
+	return UA_EXIT_USAGE;
 }

@@ -2,8 +2,8 @@
 /*
  * arena_spin_lock (spec §6): each run takes the arena qspinlock `repeat`
  * times and increments `counter` inside it (up to `limit`, never past it),
- * spinning `cs_count` iterations while holding the lock to widen the
- * critical section. Parameters come in through the ctx, so N host threads
+ * spinning `cs_count` iterations between reading and writing the counter so
+ * that any failure of mutual exclusion loses updates. Parameters come in through the ctx, so N host threads
  * can run it at once; read_counter returns the final count.
  */
 #include <bpf_helpers.h>
@@ -38,10 +38,14 @@ int spin_lock_test(struct spin_args *args)
 
 		if (arena_spin_lock(&lock))
 			return -1;
-		if (counter != limit)
-			counter++;
-		bpf_for(i, 0, cs_count)
-			barrier();
+		if (counter != limit) {
+			/* Read, dawdle, write: without mutual exclusion updates get lost. */
+			int c = counter;
+
+			bpf_for(i, 0, cs_count)
+				barrier();
+			counter = c + 1;
+		}
 		ret = 0;
 		arena_spin_unlock(&lock);
 	}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `uarena asm` / `uarena disasm` as a user runs them: exact output bytes and
+ * listings, exit codes 0/1/2, and the error text on stderr.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct cli_result {
+	int status;
+	char out[8192];
+	size_t out_len;
+	char err[2048];
+};
+
+static void read_all(int fd, char *buf, size_t cap, size_t *len)
+{
+	ssize_t got;
+
+	*len = 0;
+	while (*len + 1 < cap && (got = read(fd, buf + *len, cap - 1 - *len)) > 0)
+		*len += (size_t)got;
+	buf[*len] = '\0';
+}
+
+/* Runs $UA_BUILD_DIR/uarena with args, stdin from in (len bytes). */
+static void run_cli(const char *const *args, const void *in, size_t in_len,
+		    struct cli_result *r)
+{
+	char path[4096], in_file[] = "/tmp/ua_cli_in_XXXXXX";
+	char out_file[] = "/tmp/ua_cli_out_XXXXXX", err_file[] = "/tmp/ua_cli_err_XXXXXX";
+	const char *argv[16] = { path };
+	int in_fd = mkstemp(in_file), out_fd = mkstemp(out_file), err_fd = mkstemp(err_file);
+	size_t err_len, i;
+	pid_t pid;
+
+	REQUIRE(in_fd >= 0 && out_fd >= 0 && err_fd >= 0);
+	snprintf(path, sizeof(path), "%s/uarena", ua_test_build_dir());
+	if (access(path, X_OK))
+		SKIP("%s not built", path);
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	REQUIRE(write(in_fd, in, in_len) == (ssize_t)in_len);
+	lseek(in_fd, 0, SEEK_SET);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(in_fd, 0);
+		dup2(out_fd, 1);
+		dup2(err_fd, 2);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	REQUIRE(waitpid(pid, &r->status, 0) == pid);
+	r->status = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
+	lseek(out_fd, 0, SEEK_SET);
+	lseek(err_fd, 0, SEEK_SET);
+	read_all(out_fd, r->out, sizeof(r->out), &r->out_len);
+	read_all(err_fd, r->err, sizeof(r->err), &err_len);
+	close(in_fd);
+	close(out_fd);
+	close(err_fd);
+	unlink(in_file);
+	unlink(out_file);
+	unlink(err_file);
+}
+
+#define RUN(r, in, ...) run_cli((const char *const[]){ __VA_ARGS__, NULL }, in, strlen(in), r)
+
+TEST(asm_cli, asm_raw_and_hex)
+{
+	static const uint8_t want[] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
+	struct cli_result r;
+
+	RUN(&r, "mov %r0, 1\nexit\n", "asm");
+	CHECK_EQ(r.status, 0);
+	REQUIRE_EQ(r.out_len, 16);
+	CHECK_MEM(r.out, want, 16);
+	CHECK_STR(r.err, "");
+
+	RUN(&r, "r0 = 1\nexit\n", "asm", "--syntax", "kernel", "--hex", "-");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
+}
+
+TEST(asm_cli, asm_errors_and_usage)
+{
+	struct cli_result r;
+
+	RUN(&r, "r0 = 1\nr0 = frob\n", "asm");
+	CHECK_EQ(r.status, 1);
+	CHECK_EQ(r.out_len, 0);
+	CHECK_STR(r.err, "uarena asm: -: asm: line 2: expected register, number or expression at 'frob'\n");
+
+	RUN(&r, "", "asm", "--syntax", "intel");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena asm: unknown syntax 'intel' (kernel, conformance, auto)\n");
+
+	RUN(&r, "", "asm", "/nonexistent/prog.s");
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.err, "uarena asm: /nonexistent/prog.s: No such file or directory\n");
+
+	RUN(&r, "", "asm", "--bogus");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.err, "uarena asm: bad option '--bogus'\n");
+
+	RUN(&r, "", "asm", "a", "b");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena asm: one input file at most\n");
+
+	RUN(&r, "", "frobnicate");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena: unknown command 'frobnicate' (try uarena --help)\n");
+
+	RUN(&r, "", "--help");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, "  asm      ");
+	CHECK_CONTAINS(r.out, "  disasm   ");
+}
+
+TEST(asm_cli, disasm_listing)
+{
+	static const uint8_t prog[] = {
+		0x18, 0x01, 0, 0, 0x88, 0x77, 0x66, 0x55, 0, 0, 0, 0, 0x44, 0x33, 0x22, 0x11,
+		0x79, 0xa1, 0xf8, 0xff, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
+	};
+	struct cli_result r;
+
+	run_cli((const char *const[]){ "disasm", "-", NULL }, prog, sizeof(prog), &r);
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "   0: (18) r1 = 0x1122334455667788\n"
+			 "   2: (79) r1 = *(u64 *)(r10 -8)\n"
+			 "   3: (95) exit\n");
+
+	RUN(&r, "b7 00 00 00 01 00 00 00 # mov\n95 00 00 00 00 00 00 00\n", "disasm", "--hex",
+	    "--no-opcode", "-");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "   0: r0 = 1\n   1: exit\n");
+}
+
+TEST(asm_cli, disasm_errors)
+{
+	static const uint8_t bad[] = { 0xff, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
+	struct cli_result r;
+
+	run_cli((const char *const[]){ "disasm", "-", NULL }, bad, 12, &r);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.err, "uarena disasm: -: 12 bytes is not a whole number of 8-byte instructions\n");
+
+	run_cli((const char *const[]){ "disasm", "-", NULL }, bad, sizeof(bad), &r);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "   0: (ff) invalid: dst=0 src=0 off=0 imm=0\n   1: (95) exit\n");
+	CHECK_STR(r.err, "uarena disasm: -: disasm: insn 0: cannot decode (code 0xff)\n");
+
+	RUN(&r, "b7 00 zz\n", "disasm", "--hex", "-");
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.err, "uarena disasm: -: line 1: expected hex byte at 'zz'\n");
+
+	RUN(&r, "\x7f" "ELF", "disasm", "-");
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.err, "uarena disasm: -: ELF objects are not supported yet\n");
+
+	RUN(&r, "", "disasm");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.err, "uarena disasm: expected one input file (or -)\n");
+}
+
+/* Text -> asm -> disasm -> asm gives the same bytes, through the tool. */
+TEST(asm_cli, pipeline_round_trip)
+{
+	const char *text = "r1 = 0x1122334455667788\n"
+			   "r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)\n"
+			   "if w1 s< w2 goto pc-1\n"
+			   "exit\n";
+	struct cli_result a, d, b;
+
+	RUN(&a, text, "asm", "--hex");
+	REQUIRE_EQ(a.status, 0);
+	RUN(&d, a.out, "disasm", "--hex", "-");
+	REQUIRE_EQ(d.status, 0);
+	CHECK_STR(d.out, "   0: (18) r1 = 0x1122334455667788\n"
+			 "   2: (db) r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)\n"
+			 "   3: (ce) if w1 s< w2 goto pc-1\n"
+			 "   4: (95) exit\n");
+	RUN(&b, d.out, "asm", "--hex");
+	REQUIRE_EQ(b.status, 0);
+	CHECK_STR(b.out, a.out);
+}
