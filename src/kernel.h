@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <uarena/insn.h>
 
@@ -289,5 +290,40 @@ int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
 /* The arena's user mapping (NULL when map_idx is not an arena) and its size. */
 uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
 int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
+
+/* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
+
+struct ua_object;
+struct ua_kdiff;
+
+/*
+ * Builds the kernel twin of obj as it is now (maps and their contents, the
+ * arena's globals image read from path's .addr_space.1 size, prepared
+ * programs; only `only_prog` when not NULL). The kernel arena gets the same
+ * low 32 bits of user_vm_start as uarena's, in another 4 GiB window.
+ */
+int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_prog,
+		    struct ua_kdiff **out, char *err, size_t err_sz);
+void ua_kdiff_destroy(struct ua_kdiff *d);
+struct ua_kobj *ua_kdiff_kobj(const struct ua_kdiff *d);
+/* kobj program index of the object's program `name`, or -ENOENT. */
+int ua_kdiff_kernel_prog(const struct ua_kdiff *d, const char *name);
+uint64_t ua_kdiff_kernel_arena_base(const struct ua_kdiff *d);
+/*
+ * Runs the kernel twin of program `name` with CPU id `cpu` (what
+ * bpf_get_smp_processor_id() returns), to match a uarena run on that CPU id:
+ * the calling thread is pinned for SYSCALL programs, others get
+ * BPF_F_TEST_RUN_ON_CPU.
+ */
+int ua_kdiff_kernel_test_run(struct ua_kdiff *d, const char *name, uint32_t cpu,
+			     struct ua_kbpf_test_run *run);
+/*
+ * Compares ARRAY/HASH map contents and every arena page (program-view reads,
+ * no allocation) after the caller ran programs on both sides. Words that are
+ * user-form pointers into each side's own arena with equal low 32 bits count
+ * as equal. Writes one line per difference to out; returns their number or
+ * -errno.
+ */
+int ua_kdiff_compare(struct ua_kdiff *d, FILE *out);
 
 #endif
