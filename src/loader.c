@@ -586,6 +586,7 @@ static int object_init(struct ua_object *obj, const struct ua_object_open_opts *
 		obj->nr_cpus = online_cpus();
 	obj->trace = OPTS_GET(opts, trace, NULL);
 	obj->trace_ctx = OPTS_GET(opts, trace_ctx, NULL);
+	obj->helpers = OPTS_GET(opts, helpers, NULL);
 	obj->cpu_busy = calloc(obj->nr_cpus, sizeof(bool));
 	if (!obj->cpu_busy)
 		return -ENOMEM;
@@ -657,6 +658,8 @@ int ua_object_open_mem(const void *buf, size_t size, const struct ua_object_open
 	ret = object_init(ld.obj, opts, "obj");
 	if (!ret)
 		ret = load_object(&ld, buf, size, opts);
+	if (!ret)
+		ret = ua_object_build_regions(ld.obj);
 	ld_cleanup(&ld);
 	if (ret) {
 		ua_object_free(ld.obj);

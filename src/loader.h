@@ -52,6 +52,7 @@ struct ua_object {
 	uint32_t nr_cpus;
 	ua_trace_fn trace;
 	void *trace_ctx;
+	const struct ua_helpers *helpers;    /* embedder's helpers, before the built-ins */
 	struct ua_mem_region *regions;       /* map values + map structs, for bounds checks */
 	size_t n_regions;
 	/* CPU id pool for concurrent test runs */
@@ -112,5 +113,6 @@ int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char 
 			   size_t err_sz);
 /* object.c */
 void ua_object_free(struct ua_object *obj);
+int ua_object_build_regions(struct ua_object *obj);
 
 #endif

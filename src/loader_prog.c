@@ -154,7 +154,7 @@ static int check_rels(struct ld_state *ld, size_t sec, const char *pname)
 static int kfunc_index(struct ld_state *ld, const char *name, int32_t *idx)
 {
 	struct ua_object *obj = ld->obj;
-	const struct ua_helper_def *d = ua_kfunc_by_name(name);
+	const struct ua_helper_def *d = ua_kfunc_by_name_in(obj->helpers, name);
 
 	if (!d)
 		return -ENOENT;
@@ -636,7 +636,9 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 
 static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
 {
-	const struct ua_helper_def *d = ua_helper_by_id(id);
+	const struct ua_program *prog = ctx;
+	const struct ua_helper_def *d =
+		ua_helper_by_id_in(prog && prog->obj ? prog->obj->helpers : NULL, id);
 
 	if (!d)
 		return NULL;

@@ -82,6 +82,10 @@ struct ua_map {
 	void *mmaped;           /* ARRAY with MMAPABLE / global data / arena user view; else NULL */
 	size_t mmap_sz;
 	bool frozen;            /* read-only for user-space updates (.rodata after load) */
+	/* Storage that program-path pointers (lookup, ringbuf reserve) point into:
+	 * the run's bounds checks allow it. */
+	void *value_mem;
+	size_t value_mem_sz;
 };
 
 /*

@@ -221,6 +221,8 @@ int ua_map_array_create(const struct ua_map_def *def, char *err, size_t err_sz,
 			return -ENOMEM;
 		}
 	}
+	a->map.value_mem = a->data;
+	a->map.value_mem_sz = a->data_sz;
 	*out = &a->map;
 	return 0;
 }

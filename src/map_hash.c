@@ -345,6 +345,8 @@ int ua_map_hash_create(const struct ua_map_def *def, char *err, size_t err_sz,
 		e->next = h->free_list;
 		h->free_list = e;
 	}
+	h->map.value_mem = h->pool;
+	h->map.value_mem_sz = (size_t)def->max_entries * h->elem_size;
 	*out = &h->map;
 	return 0;
 }

@@ -141,6 +141,8 @@ int ua_map_ringbuf_create(const struct ua_map_def *def, char *err, size_t err_sz
 	struct rb_ctrl *c = (struct rb_ctrl *)r->base;
 
 	c->map = &r->map;
+	r->map.value_mem = r->base + RB_DATA_OFF; /* both copies of the data pages */
+	r->map.value_mem_sz = 2 * r->size;
 	c->mask = r->size - 1;
 	atomic_flag_clear(&c->lock);
 	*out = &r->map;

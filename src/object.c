@@ -155,14 +155,18 @@ static void cpu_release(struct ua_object *obj, uint32_t cpu)
 
 /* ---- regions ---- */
 
-/* Map values and map structs (programs read struct bpf_map fields through CO-RE). */
-static int build_regions(struct ua_object *obj)
+/*
+ * Map values and map structs (programs read struct bpf_map fields through
+ * CO-RE). Built once when the object is complete, so concurrent runs only
+ * read it.
+ */
+int ua_object_build_regions(struct ua_object *obj)
 {
 	size_t n = 0;
 
 	if (obj->regions)
 		return 0;
-	obj->regions = calloc(obj->n_maps * 2 + 1, sizeof(*obj->regions));
+	obj->regions = calloc(obj->n_maps * 3 + 1, sizeof(*obj->regions));
 	if (!obj->regions)
 		return -ENOMEM;
 	for (size_t i = 0; i < obj->n_maps; i++) {
@@ -174,6 +178,10 @@ static int build_regions(struct ua_object *obj)
 		if (m->mmaped && m->type != UA_MAP_ARENA_TYPE)
 			obj->regions[n++] = (struct ua_mem_region){
 				(uintptr_t)m->mmaped, (uintptr_t)m->mmaped + m->mmap_sz, true
+			};
+		if (m->value_mem && m->value_mem != m->mmaped)
+			obj->regions[n++] = (struct ua_mem_region){
+				(uintptr_t)m->value_mem, (uintptr_t)m->value_mem + m->value_mem_sz, true
 			};
 	}
 	obj->n_regions = n;
@@ -328,9 +336,6 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 	obj = p->obj;
 	if (o->ctx_size_in > CTX_BUF_SZ || (o->ctx_size_in && !o->ctx_in))
 		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
-	ret = build_regions(obj);
-	if (ret)
-		return ret;
 	env = calloc(1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
@@ -458,6 +463,8 @@ int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_r
 	memcpy(p->insns, insns, n * sizeof(*insns));
 	p->n_insns = n;
 	ret = ua_loader_prepare_prog(obj, p, err, err_sz);
+	if (!ret)
+		ret = ua_object_build_regions(obj);
 	if (ret) {
 		ua_object_free(obj);
 		return ret;

@@ -211,17 +211,8 @@ TEST(loader, btf_defined_maps)
 	/* only_prog naming a missing program is an error. */
 	CHECK_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), -ENOENT);
 	CHECK_CONTAINS(err, "loader: no program named 'none-such'");
-	o.only_prog = NULL;
-	int ret = ua_object_open(bpf_path("loader_maps"), &o, &obj);
-
-	if (ret == -ENOENT && strstr(err, "helper"))
-		SKIP("helpers not linked in yet: %s", err);
-	/* Without the helper registry the program cannot be prepared: try maps only. */
-	if (ret) {
-		o.only_prog = NULL;
-		REQUIRE(strstr(err, "uses_hash") != NULL);
-		SKIP("helper registry not linked: %s", err);
-	}
+	o.only_prog = "no_helpers";
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
 	struct ua_map *h = ua_object_find_map(obj, "hmap"), *a = ua_object_find_map(obj, "amap");
 	struct ua_map *pc = ua_object_find_map(obj, "pcpu"), *rb = ua_object_find_map(obj, "rb");
 
@@ -243,6 +234,29 @@ TEST(loader, btf_defined_maps)
 	uint64_t v = 77;
 	uint32_t retval;
 
+	REQUIRE_EQ(ua_map_update_elem(h, &k, &v, 0), 0);
+	REQUIRE_EQ(run(obj, "no_helpers", &retval), 0);
+	CHECK_EQ(retval, 5);
+	ua_object_close(obj);
+}
+
+TEST(loader, program_with_map_helper)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = "uses_hash");
+	int ret = ua_object_open(bpf_path("loader_maps"), &o, &obj);
+
+	if (ret && strstr(err, "unknown helper id 1"))
+		SKIP("helper registry (progs module) not linked: %s", err);
+	REQUIRE_EQ(ret, 0);
+	struct ua_map *h = ua_object_find_map(obj, "hmap");
+	uint32_t k = 1, retval = 0;
+	uint64_t v = 77;
+
+	REQUIRE_EQ(run(obj, "uses_hash", &retval), 0);
+	CHECK_EQ(retval, (uint32_t)-1); /* not there yet */
 	REQUIRE_EQ(ua_map_update_elem(h, &k, &v, 0), 0);
 	REQUIRE_EQ(run(obj, "uses_hash", &retval), 0);
 	CHECK_EQ(retval, 77);
@@ -326,4 +340,47 @@ TEST(loader, raw_mode_r1_data_r2_len)
 
 	CHECK(ua_program_load_raw(bad, 1, &ro, &p) < 0);
 	CHECK_CONTAINS(err, "loader: prog 'raw': ");
+}
+
+static int collect(void *ctx, const void *data, size_t size)
+{
+	uint64_t *out = ctx;
+
+	if (size == 8)
+		memcpy(&out[out[0]++ + 1], data, 8);
+	return 0;
+}
+
+TEST(loader, percpu_slot_and_ringbuf_from_program)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 3,
+		.only_prog = "percpu_and_ringbuf");
+
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
+	struct ua_program *p = ua_object_find_program(obj, "percpu_and_ringbuf");
+	UA_OPTS(ua_test_run_opts, r, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 2, .err_buf = err,
+		.err_buf_sz = sizeof(err));
+
+	REQUIRE_EQ(ua_program_test_run(p, &r), 0);
+	CHECK_EQ(r.retval, 2);
+	r.cpu = 0;
+	REQUIRE_EQ(ua_program_test_run(p, &r), 0);
+	CHECK_EQ(r.retval, 0);
+	r.cpu = 3; /* only CPUs 0..2 exist */
+	CHECK_EQ(ua_program_test_run(p, &r), -ENXIO);
+	uint32_t k = 1, vals[6];
+
+	REQUIRE_EQ(ua_map_lookup_elem(ua_object_find_map(obj, "pcpu"), &k, vals), 0);
+	CHECK_EQ(vals[0], 100);
+	CHECK_EQ(vals[2], 0);
+	CHECK_EQ(vals[4], 102);
+	uint64_t got[4] = { 0 };
+
+	CHECK_EQ(ua_ringbuf_consume(ua_object_find_map(obj, "rb"), collect, got), 2);
+	CHECK_EQ(got[0], 2);
+	CHECK_EQ(got[1], 0xabcd0002);
+	CHECK_EQ(got[2], 0xabcd0000);
+	ua_object_close(obj);
 }

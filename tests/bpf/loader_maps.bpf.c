@@ -39,4 +39,27 @@ int uses_hash(void *ctx)
 	return v ? (int)*v : -1;
 }
 
+/* Per-CPU slot of the running CPU, and a ring buffer record. */
+SEC("syscall")
+int percpu_and_ringbuf(void *ctx)
+{
+	__u32 k = 1, cpu = bpf_get_smp_processor_id();
+	__u32 *slot = bpf_map_lookup_elem(&pcpu, &k);
+	__u64 rec = 0xabcd0000 + cpu;
+
+	if (!slot)
+		return -1;
+	*slot += 100 + cpu;
+	if (bpf_ringbuf_output(&rb, &rec, sizeof(rec), 0))
+		return -2;
+	return cpu;
+}
+
+/* Uses the maps without helpers: loads even without the helper registry. */
+SEC("syscall")
+int no_helpers(void *ctx)
+{
+	return 5;
+}
+
 char LICENSE[] SEC("license") = "GPL";
