@@ -96,3 +96,23 @@ int printk(void *ctx)
 	bpf_printk("hello %d %s", 42, "arena");
 	return 0;
 }
+
+struct sum_args {
+	int a, b;
+	int sum;
+};
+
+SEC("syscall")
+int ctx_sum(struct sum_args *args)
+{
+	args->sum = args->a + args->b;
+	return 0;
+}
+
+/* The verifier refuses stores to .rodata; uarena stops the run at the store. */
+SEC("syscall")
+int write_rodata(void *ctx)
+{
+	*(volatile int *)&rodata_var = 5;
+	return 0;
+}
