@@ -191,6 +191,12 @@ struct ua_karena_attr {
 /* Creates the arena map, mmaps it (at map_extra when set) and loads the op program. */
 int ua_karena_create(const struct ua_karena_attr *attr, struct ua_karena **out, char *err,
 		     size_t err_sz);
+/*
+ * The op program against an arena map someone else created and mmapped (at
+ * user_base); the handle does not own the map or the mapping.
+ */
+int ua_karena_attach(int map_fd, uint8_t *user_base, size_t user_size, struct ua_karena **out,
+		     char *err, size_t err_sz);
 void ua_karena_destroy(struct ua_karena *ka);
 int ua_karena_map_fd(const struct ua_karena *ka);
 /* The user mapping (user_vm_start) and its length in bytes. */
@@ -218,6 +224,12 @@ int ua_karena_bpf_write(struct ua_karena *ka, uint64_t addr, uint64_t value);
  */
 #define UA_KARENA_LOOP_MAX (1u << 20)
 int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_t *failed);
+/*
+ * The first page offset in [start, end) that is not free (allocated, user-
+ * faulted or reserved), found inside the kernel without touching any page
+ * and leaving the allocator as it was; -ENOENT when all are free.
+ */
+int ua_karena_next_busy(struct ua_karena *ka, uint64_t start, uint64_t end, uint64_t *pgoff);
 
 /* ---- an object description loaded into the kernel (for `uarena diff`) ---- */
 

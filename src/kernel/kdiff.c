@@ -20,19 +20,18 @@
  * bits: the comparison treats 8-byte words equal when they are equal or are
  * both user-form pointers into their own arena with the same low 32 bits.
  *
- * Arena pages are read on both sides through the program view (BPF-side
- * loads: an unallocated page reads as zeros and is not allocated by being
- * looked at): uarena with ua_probe_load, the kernel with a straight-line
- * SYSCALL program that copies one page into its ctx per test run.
+ * Arena pages are compared where either side has one (compare_arena); the
+ * kernel's are read through the program view (BPF-side loads, which never
+ * allocate) by a straight-line SYSCALL program that copies one page into
+ * its ctx per test run, uarena's through its user view, only where the page
+ * exists already.
  */
 #include "kernel.h"
 
-#include "arena.h"
 #include "elf_reader.h"
 #include "internal.h"
 #include "loader.h"
 #include "map.h"
-#include "probe.h"
 
 #include <uarena/arena.h>
 #include <uarena/object.h>
@@ -55,6 +54,7 @@ struct ua_kdiff {
 	uint64_t ubase, kbase;   /* user_vm_start on each side */
 	size_t arena_size;
 	int reader_fd;           /* kernel page reader program */
+	struct ua_karena *kops;  /* kernel allocator scan (which pages are taken) */
 };
 
 /* ---- the object's arena image size (the loader does not keep it) ---- */
@@ -341,16 +341,6 @@ static int kernel_page(struct ua_kdiff *d, uint64_t pgoff, uint64_t words[WORDS_
 	return ret;
 }
 
-static void uarena_page(struct ua_kdiff *d, uint64_t pgoff, uint64_t words[WORDS_PER_PAGE])
-{
-	struct ua_arena *a = d->obj->maps[d->arena_idx]->arena;
-	uint8_t *base = ua_arena_prog_base(a);
-
-	for (unsigned w = 0; w < WORDS_PER_PAGE; w++)
-		words[w] = ua_probe_load(ua_arena_prog_addr(base, d->ubase + pgoff * PAGE_SZ, 0) +
-					 8 * w, 8);
-}
-
 /* ---- public entry points ---- */
 
 int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_prog,
@@ -412,9 +402,11 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	if (!ret)
 		ret = copy_entries(d, err, err_sz);
 	if (!ret && d->arena_idx >= 0) {
-		ret = ua_probe_init();
+		ret = load_reader(d, err, err_sz);
 		if (!ret)
-			ret = load_reader(d, err, err_sz);
+			ret = ua_karena_attach(ua_kobj_map_fd(d->ko, (uint32_t)d->arena_idx),
+					       ua_kobj_arena_base(d->ko, (uint32_t)d->arena_idx, NULL),
+					       d->arena_size, &d->kops, err, err_sz);
 	}
 out:
 	for (uint32_t i = 0; relocs && i <= n_progs; i++)
@@ -437,6 +429,7 @@ void ua_kdiff_destroy(struct ua_kdiff *d)
 		return;
 	if (d->reader_fd >= 0)
 		close(d->reader_fd);
+	ua_karena_destroy(d->kops);
 	ua_kobj_close(d->ko);
 	free(d->kprog_of);
 	free(d);
@@ -586,27 +579,66 @@ out:
 	return diffs;
 }
 
+/*
+ * Pages worth reading: those the kernel's allocator has taken (scan program)
+ * and those resident in uarena's shared file (mincore on its user view: an
+ * allocated or host-touched page exists in the file, a free one does not).
+ * Every other page reads as zeros on both sides, so it cannot differ.
+ */
 static int compare_arena(struct ua_kdiff *d, FILE *out)
 {
-	uint64_t uw[WORDS_PER_PAGE], kw[WORDS_PER_PAGE];
-	uint64_t pages = d->arena_size / PAGE_SZ;
-	int diffs = 0, ret;
+	uint64_t uw[WORDS_PER_PAGE], kw[WORDS_PER_PAGE], pages = d->arena_size / PAGE_SZ;
+	uint64_t pg = 0, kbusy = 0;
+	bool kbusy_known = false;
+	const uint8_t *ubase = (const uint8_t *)(uintptr_t)d->ubase;
+	unsigned char *resident = malloc(pages ? pages : 1);
+	int diffs = 0, ret = 0;
 	char what[96];
 	long at;
 
-	for (uint64_t pg = 0; pg < pages; pg++) {
-		ret = kernel_page(d, pg, kw);
+	if (!resident)
+		return -ENOMEM;
+	if (mincore((void *)(uintptr_t)d->ubase, d->arena_size, resident) != 0) {
+		free(resident);
+		return -errno;
+	}
+	while (pg < pages) {
+		uint64_t next;
+
+		if (!kbusy_known || kbusy < pg) {
+			kbusy_known = true;
+			ret = ua_karena_next_busy(d->kops, pg, pages, &kbusy);
+			if (ret == -ENOENT)
+				kbusy = pages;
+			else if (ret)
+				break;
+			ret = 0;
+		}
+		next = kbusy;
+		for (uint64_t u = pg; u < next; u++)
+			if (resident[u] & 1) {
+				next = u;
+				break;
+			}
+		if (next >= pages)
+			break;
+		ret = kernel_page(d, next, kw);
 		if (ret)
-			return ret;
-		uarena_page(d, pg, uw);
+			break;
+		if (resident[next] & 1)
+			memcpy(uw, ubase + next * PAGE_SZ, PAGE_SZ);
+		else
+			memset(uw, 0, PAGE_SZ);
 		at = first_diff(d, (const uint8_t *)uw, (const uint8_t *)kw, PAGE_SZ);
 		if (at >= 0) {
-			snprintf(what, sizeof(what), "arena page %llu", (unsigned long long)pg);
+			snprintf(what, sizeof(what), "arena page %llu", (unsigned long long)next);
 			report_bytes(out, what, (const uint8_t *)uw, (const uint8_t *)kw, PAGE_SZ, at);
 			diffs++;
 		}
+		pg = next + 1;
 	}
-	return diffs;
+	free(resident);
+	return ret ? ret : diffs;
 }
 
 int ua_kdiff_compare(struct ua_kdiff *d, FILE *out)
