@@ -324,8 +324,7 @@ uint64_t ua_kdiff_kernel_arena_base(const struct ua_kdiff *d);
 /*
  * Runs the kernel twin of program `name` with CPU id `cpu` (what
  * bpf_get_smp_processor_id() returns), to match a uarena run on that CPU id:
- * the calling thread is pinned for SYSCALL programs, others get
- * BPF_F_TEST_RUN_ON_CPU.
+ * the calling thread is pinned to that CPU for the call.
  */
 int ua_kdiff_kernel_test_run(struct ua_kdiff *d, const char *name, uint32_t cpu,
 			     struct ua_kbpf_test_run *run);

@@ -175,3 +175,121 @@ TEST(kernel_diff, planted_differences_are_reported)
 	free(report);
 	teardown(&e);
 }
+
+/*
+ * Every program of the test and example objects that both sides can run:
+ * same return value, same packet out, same maps and arena afterwards.
+ * Not here, with the reason (each is in the report to the integrator):
+ *   arena_verifier/basic_alloc1      compares with the absolute map_extra
+ *                                    address; the kernel twin is relocated
+ *   arena_verifier_core/basic_alloc3 CO-RE offsets are resolved against
+ *   loader_arena/where               uarena's struct bpf_map/bpf_arena, not
+ *                                    vmlinux's: the twin reads other fields
+ *   arena_strsearch/arena_strsearch  the kernel's verifier gives up (1M insns)
+ *   arena_spin_lock/spin_lock_test   needs a ctx; without one the kernel
+ *   loader_globals/ctx_sum           refuses the run (-EINVAL), uarena runs
+ *                                    it (-2) or faults (-EFAULT)
+ *   loader_globals/write_rodata      the kernel's verifier refuses the load,
+ *                                    uarena faults at run time
+ */
+struct diff_case {
+	const char *object, *prog;
+	uint32_t retval;
+};
+
+static const struct diff_case diff_cases[] = {
+	{ "arena_alloc", "alloc_objs", 0 },
+	{ "arena_alloc", "free_objs", 0 },
+	{ "arena_atomics", "arena_atomics", 0 },
+	{ "arena_htab", "arena_htab_build", 0 },
+	{ "arena_large", "big_alloc1", 0 },
+	{ "arena_large", "access_reserved", 0 },
+	{ "arena_large", "request_partially_reserved", 0 },
+	{ "arena_large", "free_reserved", 0 },
+	{ "arena_large", "big_alloc2", 0 },
+	{ "arena_list", "arena_list_add", 0 },
+	{ "arena_list", "arena_list_del", 0 },
+	{ "arena_verifier", "basic_alloc2", 0 },
+	{ "arena_verifier", "basic_reserve1", 0 },
+	{ "arena_verifier", "basic_reserve2", 0 },
+	{ "arena_verifier", "reserve_twice", 0 },
+	{ "arena_verifier", "reserve_invalid_region", 0 },
+	{ "arena_spin_lock", "read_counter", 0 },
+	{ "xdp_arena_kv", "xdp_kv_filter", 2 },
+	{ "loader_arena", "bump", 42 },
+	{ "loader_globals", "read_globals", 112 },
+	{ "loader_globals", "calls", 123 },
+	{ "loader_globals", "kconfig", 6002 },
+	{ "loader_globals", "xdp_first_byte", 1 },
+	{ "loader_globals", "tc_len", 660 },        /* len 64 * 10 + data[19] (= 20) */
+};
+
+static void diff_one(const struct diff_case *c)
+{
+	char err[2048] = "", uerr[256] = "";
+	const char *path = bpf_path(c->object);
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = c->prog);
+	uint8_t pkt[64], uout[128] = { 0 }, kout[128] = { 0 };
+	UA_OPTS(ua_test_run_opts, uo, .err_buf = uerr, .err_buf_sz = sizeof(uerr),
+		.flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
+	struct ua_kbpf_test_run kr = { 0 };
+	struct ua_object *obj = NULL;
+	struct ua_program *p;
+	struct ua_kdiff *d = NULL;
+	char *report = NULL;
+	size_t len = 0;
+	FILE *f;
+	int n;
+
+	for (unsigned i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)(i + 1);
+	if (ua_object_open(path, &o, &obj)) {
+		ua_test_fail(__FILE__, __LINE__, "%s: open: %s", c->object, err);
+		return;
+	}
+	p = ua_object_find_program(obj, c->prog);
+	if (!p || ua_kdiff_create(obj, path, c->prog, &d, err, sizeof(err))) {
+		ua_test_fail(__FILE__, __LINE__, "%s/%s: kernel twin: %s", c->object, c->prog, err);
+		ua_object_close(obj);
+		return;
+	}
+	if (ua_program_type(p) != UA_PROG_TYPE_SYSCALL) {
+		uo.data_in = pkt;
+		uo.data_size_in = sizeof(pkt);
+		uo.data_out = uout;
+		uo.data_size_out = sizeof(uout);
+		kr.data_in = pkt;
+		kr.data_size_in = sizeof(pkt);
+		kr.data_out = kout;
+		kr.data_size_out = sizeof(kout);
+	}
+	CHECK_EQ(ua_program_test_run(p, &uo), 0);
+	CHECK_EQ(ua_kdiff_kernel_test_run(d, c->prog, 0, &kr), 0);
+	if (uo.retval != c->retval || kr.retval != c->retval)
+		ua_test_fail(__FILE__, __LINE__, "%s/%s: retval uarena %u, kernel %u, expected %u (%s)",
+			     c->object, c->prog, uo.retval, kr.retval, c->retval, uerr);
+	if (uo.data_size_out != kr.data_size_out || memcmp(uout, kout, sizeof(uout)))
+		ua_test_fail(__FILE__, __LINE__, "%s/%s: packet out differs (%u vs %u bytes)",
+			     c->object, c->prog, uo.data_size_out, kr.data_size_out);
+	f = open_memstream(&report, &len);
+	REQUIRE(f != NULL);
+	n = ua_kdiff_compare(d, f);
+	fclose(f);
+	if (n != 0)
+		ua_test_fail(__FILE__, __LINE__, "%s/%s: %d differences:\n%s", c->object, c->prog, n,
+			     report);
+	free(report);
+	ua_kdiff_destroy(d);
+	ua_object_close(obj);
+}
+
+TEST(kernel_diff, test_and_example_objects_agree_with_kernel)
+{
+	char why[256];
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+	for (size_t i = 0; i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++)
+		diff_one(&diff_cases[i]);
+}

@@ -194,6 +194,59 @@ static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char
 	return 0;
 }
 
+/* The kernel's ctx offset of the loader's private 64-bit packet pointer slot, or -1. */
+static int kernel_ctx_off(enum ua_prog_type type, int16_t slot)
+{
+	bool xdp = type == UA_PROG_TYPE_XDP;
+
+	switch (slot) {
+	case UA_CTX_PTR_DATA:
+		return xdp ? 0 : 76;
+	case UA_CTX_PTR_DATA_END:
+		return xdp ? 4 : 80;
+	case UA_CTX_PTR_DATA_META:
+		return xdp ? 8 : 140;
+	}
+	return -1;
+}
+
+/*
+ * Undoes the loader's packet-context rewrite (loader_prog.c turns the u32
+ * ctx->data/data_end/data_meta loads into 64-bit loads of private slots):
+ * the kernel converts those loads itself. Only loads from a register known
+ * to hold the ctx are touched: r1 at entry and its mov64 copies, forgotten
+ * when overwritten or at a call, in one linear pass like the loader's.
+ */
+static void restore_ctx_loads(enum ua_prog_type type, struct ua_insn *insns, size_t n)
+{
+	uint32_t ctx_regs = 1u << 1;
+
+	if (type != UA_PROG_TYPE_XDP && type != UA_PROG_TYPE_SCHED_CLS &&
+	    type != UA_PROG_TYPE_SCHED_ACT && type != UA_PROG_TYPE_SOCKET_FILTER)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code);
+		int off;
+
+		if (in->code == (UA_LDX | UA_DW | UA_MEM) && (ctx_regs & (1u << in->src_reg)) &&
+		    (off = kernel_ctx_off(type, in->off)) >= 0) {
+			in->code = UA_LDX | UA_W | UA_MEM;
+			in->off = (int16_t)off;
+		}
+		if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+			if (ctx_regs & (1u << in->src_reg))
+				ctx_regs |= 1u << in->dst_reg;
+			else
+				ctx_regs &= ~(1u << in->dst_reg);
+		} else if (in->code == (UA_JMP | UA_CALL)) {
+			ctx_regs &= ~0x3fu;
+		} else if (cls == UA_LDX || cls == UA_ALU || cls == UA_ALU64 || cls == UA_LD) {
+			ctx_regs &= ~(1u << in->dst_reg);
+		}
+	}
+}
+
 static bool is_ld_imm64_map(const struct ua_insn *in)
 {
 	return in->code == (UA_LD | UA_DW | UA_IMM) &&
@@ -202,15 +255,22 @@ static bool is_ld_imm64_map(const struct ua_insn *in)
 
 static int describe_prog(const struct ua_object *obj, const struct ua_program *p,
 			 struct ua_kobj_prog_desc *pd, struct ua_kobj_reloc **relocs_out,
-			 char *err, size_t err_sz)
+			 struct ua_insn **insns_out, char *err, size_t err_sz)
 {
 	struct ua_kobj_reloc *relocs;
+	struct ua_insn *insns;
 	uint32_t n = 0;
 	const char *sec = p->sec_name ? p->sec_name : "";
 
 	relocs = calloc(p->n_insns ? p->n_insns : 1, sizeof(*relocs));
-	if (!relocs)
+	insns = calloc(p->n_insns ? p->n_insns : 1, sizeof(*insns));
+	if (!relocs || !insns) {
+		free(relocs);
+		free(insns);
 		return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+	}
+	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
+	restore_ctx_loads(p->type, insns, p->n_insns);
 	for (size_t i = 0; i < p->n_insns; i++) {
 		const struct ua_insn *in = &p->insns[i];
 
@@ -226,6 +286,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 		} else if (in->code == (UA_JMP | UA_CALL) && in->src_reg == UA_PSEUDO_KFUNC_CALL) {
 			if (in->imm < 0 || (size_t)in->imm >= obj->n_kfuncs) {
 				free(relocs);
+				free(insns);
 				return ua_errf(err, err_sz, -EINVAL,
 					       "kernel: diff: prog '%s' insn %zu: kfunc index %d unknown",
 					       p->name, i, in->imm);
@@ -238,7 +299,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	*pd = (struct ua_kobj_prog_desc){
 		.name = p->name,
 		.prog_type = (uint32_t)p->type,
-		.insns = p->insns,
+		.insns = insns,
 		.insn_cnt = (uint32_t)p->n_insns,
 		.relocs = relocs,
 		.n_relocs = n,
@@ -248,6 +309,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	    (strlen(sec) > 2 && !strcmp(sec + strlen(sec) - 2, ".s")))
 		pd->prog_flags = UA_KBPF_F_SLEEPABLE;
 	*relocs_out = relocs;
+	*insns_out = insns;
 	return 0;
 }
 
@@ -349,6 +411,7 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	struct ua_kobj_map_desc *maps = NULL;
 	struct ua_kobj_prog_desc *progs = NULL;
 	struct ua_kobj_reloc **relocs = NULL;
+	struct ua_insn **insns = NULL;
 	char (*names)[16] = NULL;
 	struct ua_kobj_desc desc = { 0 };
 	struct ua_kdiff *d;
@@ -369,7 +432,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	names = calloc(obj->n_maps + 1, sizeof(*names));
 	progs = calloc(obj->n_progs + 1, sizeof(*progs));
 	relocs = calloc(obj->n_progs + 1, sizeof(*relocs));
-	if (!d || !maps || !names || !progs || !relocs) {
+	insns = calloc(obj->n_progs + 1, sizeof(*insns));
+	if (!d || !maps || !names || !progs || !relocs || !insns) {
 		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		goto out;
 	}
@@ -388,7 +452,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		d->kprog_of[i] = UINT32_MAX;
 		if (!p->prog || (only_prog && strcmp(p->name, only_prog)))
 			continue;
-		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], err, err_sz);
+		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs], err,
+				    err_sz);
 		if (!ret)
 			d->kprog_of[i] = n_progs++;
 	}
@@ -411,7 +476,10 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 out:
 	for (uint32_t i = 0; relocs && i <= n_progs; i++)
 		free(relocs[i]);
+	for (uint32_t i = 0; insns && i <= n_progs; i++)
+		free(insns[i]);
 	free(relocs);
+	free(insns);
 	free(progs);
 	free(names);
 	free(maps);
@@ -451,26 +519,18 @@ int ua_kdiff_kernel_prog(const struct ua_kdiff *d, const char *name)
 /*
  * Programs that index per-CPU data in the arena (bpf_arena_alloc.h keeps a
  * page-fragment cursor per CPU) only match uarena when both run with the
- * same CPU id. SYSCALL programs run in the caller's context and take no
- * BPF_F_TEST_RUN_ON_CPU, so the calling thread is pinned for the call.
+ * same CPU id. BPF_F_TEST_RUN_ON_CPU is only for raw tracepoints; SYSCALL,
+ * XDP and skb programs run on the calling CPU, so the calling thread is
+ * pinned for the call.
  */
 int ua_kdiff_kernel_test_run(struct ua_kdiff *d, const char *name, uint32_t cpu,
 			     struct ua_kbpf_test_run *run)
 {
 	int idx = ua_kdiff_kernel_prog(d, name), ret;
-	const struct ua_program *p = NULL;
 	cpu_set_t old, one;
 
 	if (idx < 0)
 		return idx;
-	for (size_t i = 0; i < d->obj->n_progs; i++)
-		if (!strcmp(d->obj->progs[i].name, name))
-			p = &d->obj->progs[i];
-	if (p && p->type != UA_PROG_TYPE_SYSCALL) {
-		run->flags |= 1u; /* BPF_F_TEST_RUN_ON_CPU */
-		run->cpu = cpu;
-		return ua_kobj_test_run(d->ko, (uint32_t)idx, run);
-	}
 	if (sched_getaffinity(0, sizeof(old), &old) != 0)
 		return -errno;
 	CPU_ZERO(&one);
