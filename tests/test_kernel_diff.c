@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *bpf_path(const char *name)
@@ -292,4 +293,111 @@ TEST(kernel_diff, test_and_example_objects_agree_with_kernel)
 		SKIP("bpf(): %s", why);
 	for (size_t i = 0; i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++)
 		diff_one(&diff_cases[i]);
+}
+
+/* ---- the public entry point and `uarena diff` ---- */
+
+static int public_diff(const char *object, const char *prog, char *err, size_t err_sz,
+		       char **report)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(report, &len);
+	UA_OPTS(ua_kernel_diff_opts, o, .prog = prog, .report = f, .err_buf = err,
+		.err_buf_sz = err_sz);
+	int n;
+
+	REQUIRE(f != NULL);
+	n = ua_kernel_diff(bpf_path(object), &o);
+	fclose(f);
+	return n;
+}
+
+TEST(kernel_diff, public_api_agreement_difference_and_errors)
+{
+	char err[4096] = "", why[256], *report = NULL;
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+	CHECK_EQ(public_diff("arena_list", "arena_list_add", err, sizeof(err), &report), 0);
+	CHECK_STR(report, "");
+	free(report);
+
+	/* The relocated kernel arena makes this absolute-address check differ (documented). */
+	CHECK_EQ(public_diff("arena_verifier", "basic_alloc1", err, sizeof(err), &report), 1);
+	CHECK_STR(report, "prog 'basic_alloc1': retval uarena 0 (0), kernel 11 (11)\n");
+	free(report);
+
+	CHECK_EQ(public_diff("loader_globals", "write_rodata", err, sizeof(err), &report), -EACCES);
+	CHECK_CONTAINS(err, "kernel: verifier rejected program 'write_rodata'");
+	CHECK_CONTAINS(err, "write into map forbidden");
+	free(report);
+
+	CHECK_EQ(public_diff("loader_globals", "no_such_prog", err, sizeof(err), &report), -ENOENT);
+	free(report);
+}
+
+TEST(kernel_diff, public_api_rejects_unknown_opts_and_unprivileged)
+{
+	struct {
+		struct ua_kernel_diff_opts o;
+		long extra;
+	} bigger;
+	char err[256] = "";
+	pid_t pid;
+	int status;
+
+	memset(&bigger, 0, sizeof(bigger));
+	bigger.o.sz = sizeof(bigger);
+	bigger.o.err_buf = err;
+	bigger.o.err_buf_sz = sizeof(err);
+	bigger.extra = 1;
+	CHECK_EQ(ua_kernel_diff("x.bpf.o", &bigger.o), -EINVAL);
+
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		UA_OPTS(ua_kernel_diff_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		if (ua_kernel_diff("any.bpf.o", &o) != -EPERM)
+			_exit(1);
+		_exit(strstr(err, "CAP_BPF") ? 0 : 2);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(kernel_diff, cli_uarena_diff)
+{
+	char cmd[1024], out[512] = "", why[256];
+	const char *obj;
+	FILE *p;
+	size_t n;
+	int status;
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+	obj = bpf_path("arena_alloc");
+	snprintf(cmd, sizeof(cmd), "%s/uarena diff %s --prog free_objs 2>&1", ua_test_build_dir(),
+		 obj);
+	p = popen(cmd, "r");
+	REQUIRE(p != NULL);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_STR(out, "uarena and the kernel agree\n");
+
+	snprintf(cmd, sizeof(cmd), "%s/uarena diff %s --prog nope 2>&1", ua_test_build_dir(), obj);
+	p = popen(cmd, "r");
+	REQUIRE(p != NULL);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	CHECK_EQ(WEXITSTATUS(status), 1);
+	CHECK_CONTAINS(out, "uarena diff: ");
+	CHECK_CONTAINS(out, "'nope'");
 }
