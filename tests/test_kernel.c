@@ -303,6 +303,8 @@ TEST(kernel, vmlinux_kfunc_ids)
 	char err[256] = "";
 	int alloc_id, free_id, iter_id;
 
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		SKIP("no /sys/kernel/btf/vmlinux (kernel built without BTF)");
 	REQUIRE_EQ(ua_kbtf_open(NULL, &btf, err, sizeof(err)), 0);
 	alloc_id = ua_kbtf_find(btf, "bpf_arena_alloc_pages", UA_KBTF_KIND_FUNC);
 	free_id = ua_kbtf_find(btf, "bpf_arena_free_pages", UA_KBTF_KIND_FUNC);
