@@ -33,10 +33,6 @@
 
 #include <stdlib.h>
 
-/* Built by the progs module; weak so the loader builds and links alone (-ENOENT then). */
-#pragma weak ua_kfunc_by_name
-#pragma weak ua_helper_by_id
-
 #define LERR(ld, e, ...) ua_errf((ld)->err, (ld)->err_sz, (e), "loader: " __VA_ARGS__)
 #define INSN_LD_IMM64 (UA_LD | UA_DW | UA_IMM)
 #define INSN_CALL (UA_JMP | UA_CALL)
@@ -157,7 +153,7 @@ static int check_rels(struct ld_state *ld, size_t sec, const char *pname)
 static int kfunc_index(struct ld_state *ld, const char *name, int32_t *idx)
 {
 	struct ua_object *obj = ld->obj;
-	const struct ua_helper_def *d = ua_kfunc_by_name ? ua_kfunc_by_name(name) : NULL;
+	const struct ua_helper_def *d = ua_kfunc_by_name(name);
 
 	if (!d)
 		return -ENOENT;
@@ -639,7 +635,7 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 
 static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
 {
-	const struct ua_helper_def *d = ua_helper_by_id ? ua_helper_by_id(id) : NULL;
+	const struct ua_helper_def *d = ua_helper_by_id(id);
 
 	if (!d)
 		return NULL;
