@@ -14,7 +14,8 @@
  * allocates those pages; then every program is discovered (each STT_FUNC in
  * a code section other than .text), linked and relocated (loader_prog.c)
  * and prepared. With only_prog, the other programs are listed but neither
- * linked nor prepared, so what they use cannot make the object fail.
+ * linked nor prepared, so what they use cannot make the object fail;
+ * without it, programs in "?sec" sections (libbpf's autoload off) are not.
  */
 #include "loader.h"
 
@@ -547,7 +548,9 @@ static int add_programs(struct ld_state *ld)
 		p->sec_name = strdup(sec->name);
 		if (!p->name || !p->sec_name)
 			return -ENOMEM;
-		p->type = prog_type_of(sec->name);
+		/* libbpf: SEC("?xdp") is an xdp program that is not loaded by default. */
+		p->autoload = sec->name[0] != '?';
+		p->type = prog_type_of(sec->name + !p->autoload);
 		p->sec_idx = sym.st_shndx;
 		p->sec_insn = sym.st_value / 8;
 		p->sec_len = sym.st_size / 8;
@@ -624,7 +627,7 @@ static int load_object(struct ld_state *ld, const void *buf, size_t size,
 	for (size_t i = 0; i < ld->obj->n_progs; i++) {
 		struct ua_program *p = &ld->obj->progs[i];
 
-		if (only && strcmp(p->name, only))
+		if (only ? strcmp(p->name, only) != 0 : !p->autoload)
 			continue;
 		ret = ua_loader_link_prog(ld, p);
 		if (ret)

@@ -34,6 +34,7 @@ struct ua_program {
 	size_t n_insns;
 	struct ua_prog *prog;   /* prepared; NULL if not prepared */
 	bool uses_arena;
+	bool autoload;          /* false for SEC("?...") */
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;

@@ -459,6 +459,7 @@ int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_r
 	}
 	obj->progs = p;
 	obj->n_progs = 1;
+	p->autoload = true;
 	snprintf(obj->name, sizeof(obj->name), "raw");
 	obj->nr_cpus = ncpu > 0 ? (uint32_t)ncpu : 1;
 	obj->trace = OPTS_GET(opts, trace, NULL);

@@ -478,3 +478,25 @@ TEST(loader, rodata_is_read_only_for_programs)
 	CHECK_EQ(v[0], 100);
 	ua_object_close(obj);
 }
+
+TEST(loader, autoload_off_sections)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+	uint32_t retval = 0;
+
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_autoload"), &o, &obj), 0);
+	struct ua_program *opt = ua_object_find_program(obj, "optional_bad");
+
+	REQUIRE(opt != NULL);
+	CHECK_STR(ua_program_section(opt), "?syscall");
+	CHECK_EQ(ua_program_type(opt), UA_PROG_TYPE_SYSCALL);
+	CHECK(!ua_program_prepared(opt));
+	REQUIRE_EQ(run(obj, "always", &retval), 0);
+	CHECK_EQ(retval, 7);
+	ua_object_close(obj);
+	o.only_prog = "optional_bad";
+	CHECK_EQ(ua_object_open(bpf_path("loader_autoload"), &o, &obj), -ENOENT);
+	CHECK_CONTAINS(err, "unknown kfunc 'bpf_uarena_no_such_kfunc' (section ?syscall)");
+}

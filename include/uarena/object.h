@@ -10,7 +10,8 @@
  * prepared, so one unsupported program does not block the others; the
  * other programs are still listed, and ua_program_test_run() on them
  * returns -ENOENT. Without only_prog, any program that cannot be prepared
- * fails the open (as libbpf's load does).
+ * fails the open (as libbpf's load does), except programs in "?sec"
+ * sections (libbpf's autoload off), which are listed but not prepared.
  *
  * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
  * 12: what (section .text)".
