@@ -513,7 +513,12 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 	return create_kconfig_map(ld);
 }
 
-static int add_programs(struct ld_state *ld)
+/*
+ * text_mode: the object has no program sections (plain `clang -target bpf`
+ * code without SEC()): its global .text functions become programs run with
+ * the raw convention (r1 = data, r2 = length), like ubpf/rbpf run .text.
+ */
+static int add_programs(struct ld_state *ld, bool text_mode)
 {
 	struct ua_object *obj = ld->obj;
 	struct ua_elf *e = &ld->elf;
@@ -529,8 +534,10 @@ static int add_programs(struct ld_state *ld)
 			continue;
 		const struct ld_sec *sec = &ld->secs[sym.st_shndx];
 
-		if (!strcmp(sec->name, ".text"))
-			continue; /* subprograms */
+		if (!strcmp(sec->name, ".text") != text_mode)
+			continue; /* .text holds subprograms */
+		if (text_mode && GELF_ST_BIND(sym.st_info) != STB_GLOBAL)
+			continue;
 		if (sym.st_value % 8 || sym.st_size % 8 || sym.st_size == 0 ||
 		    sym.st_value / 8 + sym.st_size / 8 > sec->n_insns)
 			return LERR(ld, -EINVAL, "prog '%s': bad symbol bounds (section %s)", name,
@@ -619,7 +626,9 @@ static int load_object(struct ld_state *ld, const void *buf, size_t size,
 	ret = classify_sections(ld, opts);
 	if (ret)
 		return ret;
-	ret = add_programs(ld);
+	ret = add_programs(ld, false);
+	if (!ret && ld->obj->n_progs == 0)
+		ret = add_programs(ld, true);
 	if (ret)
 		return ret;
 	if (only && !ua_object_find_program(ld->obj, only))

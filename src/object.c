@@ -356,7 +356,7 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 			return ua_errf(err, err_sz, ret, "run: prog '%s': packet programs need data_in "
 				       "of at least 14 bytes", p->name);
 		}
-	} else if (!p->sec_name[0]) {
+	} else if (!p->sec_name[0] || !strcmp(p->sec_name, ".text")) {
 		/* raw mode: r1 = data, r2 = length (ubpf/rbpf convention) */
 		if (o->data_in && o->data_size_in) {
 			env->pkt_map_sz = UA_ROUND_UP((size_t)o->data_size_in, 4096);

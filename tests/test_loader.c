@@ -500,3 +500,18 @@ TEST(loader, autoload_off_sections)
 	CHECK_EQ(ua_object_open(bpf_path("loader_autoload"), &o, &obj), -ENOENT);
 	CHECK_CONTAINS(err, "unknown kfunc 'bpf_uarena_no_such_kfunc' (section ?syscall)");
 }
+
+TEST(loader, text_only_object_runs_raw_convention)
+{
+	struct ua_object *obj = open_ok("loader_text_only", NULL);
+	struct ua_program *p = ua_object_find_program(obj, "checksum");
+	uint8_t data[4] = { 1, 2, 3, 4 };
+
+	REQUIRE(p != NULL);
+	CHECK_STR(ua_program_section(p), ".text");
+	CHECK(ua_object_find_program(obj, "weight") == NULL); /* static: a subprogram */
+	UA_OPTS(ua_test_run_opts, o, .data_in = data, .data_size_in = sizeof(data));
+	REQUIRE_EQ(ua_program_test_run(p, &o), 0);
+	CHECK_EQ(o.retval, 20);
+	ua_object_close(obj);
+}

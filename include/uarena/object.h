@@ -166,6 +166,9 @@ UA_API int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *op
  * Raw mode (ubpf/rbpf convention): bare instructions run with r1 = data_in,
  * r2 = data_size_in via ua_program_test_run(). Helper calls resolve against
  * the built-in helpers; there are no maps. Free with ua_program_free_raw().
+ * An object without any SEC() program sections gets the same convention:
+ * each global function in its .text is listed as a program (section
+ * ".text", type UNSPEC).
  */
 struct ua_raw_opts {
 	size_t sz;
