@@ -135,3 +135,23 @@ TEST(loader_arena, map_syscall_ops_have_kernel_errnos)
 	CHECK_EQ(ua_map_get_next_key(m, &key, next), -EINVAL);
 	ua_object_close(obj);
 }
+
+TEST(loader_arena, second_arena_rejected)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_object_open(bpf_path("loader_two_arenas"), &o, &obj), -EINVAL);
+	CHECK_CONTAINS(err, "loader: map 'arena2': only single ARENA map is supported");
+}
+
+TEST(loader_arena, unsupported_map_type_named)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_CONTAINS(err, "loader: cannot create map 'lru': map: 'lru': map type 9 is not supported");
+}
