@@ -20,14 +20,15 @@
 
 static volatile uint64_t seed_one = 1, loop_iters = BENCH_LOOP_ITERS;
 
-/* Calls fn until BENCH_MIN_NS have passed; returns ns per call. */
+/* Calls fn in batches until BENCH_MIN_NS have passed; returns ns per call. */
 static double time_calls(uint64_t (*fn)(const void *), const void *arg)
 {
 	uint64_t start = bench_now_ns(), calls = 0, now;
 
 	do {
-		bench_keep(fn(arg));
-		calls++;
+		for (int i = 0; i < 64; i++)
+			bench_keep(fn(arg));
+		calls += 64;
 		now = bench_now_ns();
 	} while (now - start < BENCH_MIN_NS);
 	return (double)(now - start) / (double)calls;
@@ -101,6 +102,20 @@ static uint64_t native_collatz(const void *unused)
 	return total;
 }
 
+__attribute__((noinline)) static uint64_t calls_f(uint64_t x)
+{
+	return (x * 3) ^ 0x55;
+}
+
+static uint64_t native_calls(const void *unused)
+{
+	uint64_t acc = 0;
+
+	for (uint64_t i = 0; i < BENCH_CALLS_ITERS * seed_one; i++)
+		acc += calls_f(i);
+	return acc;
+}
+
 struct interp_arg {
 	struct ua_prog *prog;
 	enum ua_interp_dispatch how;
@@ -170,3 +185,29 @@ INTERP_GROUP(loop)
 INTERP_GROUP(fnv1a)
 INTERP_GROUP(memsum)
 INTERP_GROUP(collatz)
+INTERP_GROUP(calls)
+
+/* Fixed cost of one run (stack setup, dispatch entry/exit): mov r0, 1; exit. */
+static uint64_t native_empty(const void *unused)
+{
+	return seed_one;
+}
+
+static double bench_empty(enum ua_interp_dispatch how)
+{
+	static const struct ua_insn prog[] = { UA_MOV64_IMM(0, 1), UA_EXIT_INSN() };
+	struct interp_arg arg = { NULL, how };
+	char err[256];
+	double ns;
+
+	if (ua_prog_prepare(prog, 2, NULL, err, sizeof(err), &arg.prog)) {
+		bench_skip("%s", err);
+		return -1;
+	}
+	ns = time_calls(interp_call, &arg);
+	ua_prog_free(arg.prog);
+	return ns;
+}
+
+BENCH(interp_empty, native, 0) { return time_calls(native_empty, NULL); }
+BENCH(interp_empty, interp, 1) { return bench_empty(UA_DISPATCH_THREADED); }

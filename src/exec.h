@@ -27,6 +27,7 @@
 
 struct ua_exec;
 struct ua_arena;
+struct ua_prog;
 
 /* Helpers and kfuncs: r1..r5 in, r0 out, as in the BPF calling convention. */
 typedef uint64_t (*ua_helper_fn)(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
@@ -42,7 +43,8 @@ struct ua_exec {
 	uint8_t *arena_base;      /* ua_arena_prog_base(arena), cached */
 	uint32_t cpu;             /* bpf_get_smp_processor_id() */
 	uint64_t insn_budget;     /* max insns per run; 0 = default */
-	bool bounds_check;        /* check non-arena accesses against stack + regions */
+	bool bounds_check;        /* check non-arena accesses against stack + regions; a
+				     zeroed ua_exec has it off, the run APIs should set it */
 	const struct ua_mem_region *regions;
 	size_t n_regions;
 	void *user;               /* the loader's / embedder's per-run data */
@@ -54,7 +56,11 @@ struct ua_exec {
 	uint32_t irq_depth;       /* bpf_local_irq_save() nesting */
 	uint64_t prandom;         /* bpf_get_prandom_u32() state; 0 = not seeded yet */
 	char err[256];            /* why a run stopped, "insn N: ..." */
-	/* interpreter-private state follows (stack etc.), owned by interp */
+	/* interpreter-private state follows, owned by interp (zero-initialise it) */
+	const struct ua_prog *interp_prog; /* the program running on ex (for callbacks) */
+	const void *interp_env;            /* its memory environment */
+	int interp_abort;                  /* a callback failed: the outer run ends with this */
+	unsigned interp_nesting;           /* callback runs in progress */
 };
 
 #endif

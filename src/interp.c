@@ -9,16 +9,19 @@
  *   may_goto count) are saved in a frame record and restored on exit, so a
  *   callee that clobbers them cannot hurt its caller (the kernel's
  *   interpreter gets the same effect from a fresh register file per call).
- * - The run stack is a zeroed array on the host thread's stack, which on
+ * - The run stack is an array on the host thread's stack, which on
  *   Linux is mapped above 4 GiB, so a stack address never has its upper 32
  *   bits zero and is never mistaken for an arena pointer; if it ever were
  *   below 4 GiB, the run takes a mmap()ed stack instead.
  * - Memory: in a program with an arena, a base register whose upper 32 bits
  *   are zero is an arena pointer and goes through ua_probe_*() at
  *   arena_base + lo32 + off (unallocated pages read 0, stores are dropped).
- *   Any other address must lie in the run stack or in ex->regions (writes:
- *   writable regions) when ex->bounds_check is set, else the run stops with
- *   -EFAULT "insn N: invalid memory access 0x... (size S)".
+ *   Any other address must lie in an active frame of the run stack (the
+ *   current one and its callers'; each frame is zeroed the first time a
+ *   run enters it, so no host data ever shows through) or in
+ *   ex->regions (writes: writable regions) when ex->bounds_check is set,
+ *   else the run stops with -EFAULT "insn N: invalid memory access 0x...
+ *   (size S)".
  * - Every executed insn is charged against ex->insn_budget; may_goto counts
  *   down from UA_MAY_GOTO_BUDGET per subprogram invocation, like the
  *   kernel's hidden stack slot.
@@ -51,6 +54,8 @@ struct mem_env {
 	bool bounds_check;
 	const struct ua_mem_region *regions;
 	size_t n_regions;
+	const struct mem_env *outer; /* the run a callback was called from */
+	uintptr_t zeroed_lo;         /* frames from here up have been zeroed this run */
 };
 
 struct call_frame {
@@ -82,6 +87,10 @@ static bool region_ok(const struct mem_env *env, uint64_t a, unsigned size, bool
 		if (a >= r->start && a < r->end && r->end - a >= size)
 			return !write || r->writable;
 	}
+	/* A callback may use pointers into the stacks of the runs that called it. */
+	for (const struct mem_env *o = env->outer; o; o = o->outer)
+		if (a - o->stack_lo <= o->stack_len - size)
+			return true;
 	return false;
 }
 
@@ -285,18 +294,21 @@ static int run_callx(const struct ua_prog *p, struct ua_exec *ex, const struct i
 #define run_threaded run_switch
 #endif
 
-int ua_interp_run_with(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],
-		       uint64_t *r0, enum ua_interp_dispatch how)
+/* One run from insn start on a fresh stack; outer: the run calling a callback. */
+static int run_from(const struct ua_prog *p, struct ua_exec *ex, size_t start,
+		    const uint64_t args[5], uint64_t *r0, enum ua_interp_dispatch how,
+		    const struct mem_env *outer)
 {
 	uint8_t local_stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	const struct ua_prog *saved_prog = ex->interp_prog;
+	const void *saved_env = ex->interp_env;
+	uintptr_t saved_stack_lo = ex->stack_lo, saved_stack_hi = ex->stack_hi;
 	uint8_t *stack = local_stack;
 	uint64_t reg[UA_MAX_BPF_REG] = { 0 };
 	struct mem_env env;
 	uint64_t ret0 = 0;
 	int ret;
 
-	if (!p || !ex)
-		return -EINVAL;
 	ex->err[0] = '\0';
 	ex->exit_now = false;
 	if (UA_NEVER((uintptr_t)local_stack >> 32 == 0)) {
@@ -305,25 +317,80 @@ int ua_interp_run_with(const struct ua_prog *p, struct ua_exec *ex, const uint64
 		if (stack == MAP_FAILED)
 			return run_error(ex, -ENOMEM, 0, "cannot map the run stack");
 	}
-	memset(stack, 0, RUN_STACK_SIZE);
+	/* Only the active frames are accessible: the top one now, more per call. */
+	memset(stack + RUN_STACK_SIZE - UA_STACK_SIZE, 0, UA_STACK_SIZE);
 	env = (struct mem_env){
-		.stack_lo = (uintptr_t)stack,
-		.stack_len = RUN_STACK_SIZE,
+		.stack_lo = (uintptr_t)stack + RUN_STACK_SIZE - UA_STACK_SIZE,
+		.stack_len = UA_STACK_SIZE,
 		.bounds_check = ex->bounds_check,
 		.regions = ex->regions,
 		.n_regions = ex->regions ? ex->n_regions : 0,
+		.outer = outer,
+		.zeroed_lo = (uintptr_t)stack + RUN_STACK_SIZE - UA_STACK_SIZE,
 	};
 	if (args)
 		memcpy(&reg[1], args, 5 * sizeof(reg[0]));
 	reg[10] = (uintptr_t)stack + RUN_STACK_SIZE;
+	ex->interp_prog = p;
+	ex->interp_env = &env;
+	ex->stack_lo = env.stack_lo;
+	ex->stack_hi = env.stack_lo + env.stack_len;
 	if (how == UA_DISPATCH_SWITCH)
-		ret = run_switch(p, ex, reg, &env, &ret0);
+		ret = run_switch(p, ex, &p->insns[start], reg, &env, &ret0);
 	else
-		ret = run_threaded(p, ex, reg, &env, &ret0);
+		ret = run_threaded(p, ex, &p->insns[start], reg, &env, &ret0);
+	ex->interp_prog = saved_prog;
+	ex->interp_env = saved_env;
+	ex->stack_lo = saved_stack_lo;
+	ex->stack_hi = saved_stack_hi;
 	if (stack != local_stack)
 		munmap(stack, RUN_STACK_SIZE);
 	if (r0)
 		*r0 = ret ? 0 : ret0;
+	return ret;
+}
+
+int ua_interp_run_with(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],
+		       uint64_t *r0, enum ua_interp_dispatch how)
+{
+	if (!p || !ex)
+		return -EINVAL;
+	ex->interp_abort = 0;
+	ex->interp_nesting = 0;
+	ex->interp_prog = NULL;
+	ex->interp_env = NULL;
+	return run_from(p, ex, 0, args, r0, how, NULL);
+}
+
+int ua_interp_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5],
+		       uint64_t *r0)
+{
+	const struct ua_prog *p = ex ? ex->interp_prog : NULL;
+	uint64_t idx = func & INTERP_FUNC_MASK;
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || idx >= p->n || !p->func_start[idx]) {
+		ret = ua_errf(ex->err, sizeof(ex->err), -EINVAL,
+			      "callback 0x%llx is not a function of the program",
+			      (unsigned long long)func);
+		goto abort;
+	}
+	if (ex->interp_nesting >= UA_MAX_CALL_DEPTH) {
+		ret = ua_errf(ex->err, sizeof(ex->err), -E2BIG,
+			      "callbacks nested more than %d deep", UA_MAX_CALL_DEPTH);
+		goto abort;
+	}
+	ex->interp_nesting++;
+	ret = run_from(p, ex, idx, args, r0, UA_DISPATCH_THREADED, ex->interp_env);
+	ex->interp_nesting--;
+	if (!ret)
+		return 0;
+abort:
+	/* The helper returns to the outer run, which then stops with this error. */
+	ex->interp_abort = ret;
+	ex->exit_now = true;
 	return ret;
 }
 

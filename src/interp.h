@@ -71,14 +71,18 @@ struct interp_insn {
 	};
 };
 
+/* ld_imm64 PSEUDO_FUNC value: tag | insn index (never a valid address). */
+#define INTERP_FUNC_TAG 0xbf0f000000000000ull
+#define INTERP_FUNC_MASK 0x00000000ffffffffull
+
 struct ua_prog {
 	size_t n;
 	bool has_arena;
+	uint8_t *func_start; /* n flags: insn i is a PSEUDO_FUNC target */
 	struct ua_call_resolver res; /* kept for callx */
 	struct interp_insn insns[];
 };
 
-const char *ua_interp_op_name(enum interp_op op);
 
 #endif
 

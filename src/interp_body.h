@@ -67,7 +67,7 @@
 		} else {                                                      \
 			uint64_t a_ = base_ + (int64_t)pc->off;               \
 			T v_;                                                 \
-			if (unlikely(!mem_ok(&env, a_, size, false)))         \
+			if (unlikely(!mem_ok(env, a_, size, false)))         \
 				goto out_fault;                               \
 			memcpy(&v_, (const void *)(uintptr_t)a_, size);       \
 			DST = (uint64_t)(conv)v_;                             \
@@ -85,15 +85,16 @@
 					(int16_t)pc->off), (uint64_t)v_, size); \
 		} else {                                                      \
 			uint64_t a_ = base_ + (int64_t)pc->off;               \
-			if (unlikely(!mem_ok(&env, a_, size, true)))          \
+			if (unlikely(!mem_ok(env, a_, size, true)))          \
 				goto out_fault;                               \
 			memcpy((void *)(uintptr_t)a_, &v_, size);             \
 		}                                                             \
 		NEXT();                                                       \
 	}
 
-static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex, uint64_t *reg,
-		     const struct mem_env *envp, uint64_t *r0)
+static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex,
+		     const struct interp_insn *start, uint64_t *reg, struct mem_env *env,
+		     uint64_t *r0)
 {
 #if INTERP_THREADED
 	static const void *const jump_table[OP_COUNT] = {
@@ -102,9 +103,8 @@ static int INTERP_FN(const struct ua_prog *p, struct ua_exec *ex, uint64_t *reg,
 #undef INTERP_LABEL
 	};
 #endif
-	const struct mem_env env = *envp;
 	const struct interp_insn *const code = p->insns;
-	const struct interp_insn *pc = code;
+	const struct interp_insn *pc = start;
 	const bool has_arena = p->has_arena;
 	uint8_t *const arena_base = ex->arena_base;
 	uint64_t budget = ex->insn_budget ? ex->insn_budget : UA_DEFAULT_INSN_BUDGET;
@@ -191,7 +191,7 @@ next:
 	vmcase(STX_W) STORE(4, uint32_t, SRC)
 	vmcase(STX_DW) STORE(8, uint64_t, SRC)
 	vmcase(ATOMIC) {
-		ret = run_atomic(ex, &env, has_arena, pc, reg, (size_t)(pc - code));
+		ret = run_atomic(ex, env, has_arena, pc, reg, (size_t)(pc - code));
 		if (unlikely(ret))
 			return ret;
 		NEXT();
@@ -234,6 +234,15 @@ next:
 		f->loops_left = loops_left;
 		loops_left = UA_MAY_GOTO_BUDGET;
 		reg[10] -= UA_STACK_SIZE;
+		/* The new frame becomes accessible; zeroed the first time this run
+		 * reaches it, so a program only ever sees its own stale data. */
+		env->stack_lo -= UA_STACK_SIZE;
+		env->stack_len += UA_STACK_SIZE;
+		ex->stack_lo = env->stack_lo; /* helpers' view of the active frames */
+		if (env->stack_lo < env->zeroed_lo) {
+			memset((void *)env->stack_lo, 0, UA_STACK_SIZE);
+			env->zeroed_lo = env->stack_lo;
+		}
 		pc = code + pc->off;
 		vmbreak;
 	}
@@ -245,6 +254,9 @@ next:
 		f = &frames[--depth];
 		memcpy(&reg[6], f->saved, sizeof(f->saved));
 		reg[10] += UA_STACK_SIZE; /* r10 is read-only: the callee left it as set */
+		env->stack_lo += UA_STACK_SIZE;
+		env->stack_len -= UA_STACK_SIZE;
+		ex->stack_lo = env->stack_lo;
 		loops_left = f->loops_left;
 		pc = f->ret;
 		vmbreak;
@@ -261,6 +273,8 @@ next:
 #endif
 
 out_done:
+	if (unlikely(ex->interp_abort))
+		return ex->interp_abort; /* a callback failed inside a helper */
 	*r0 = reg[0];
 	return 0;
 out_budget:
@@ -275,7 +289,7 @@ out_no_arena:
 	return run_error(ex, -EINVAL, (size_t)(pc - code),
 			 "arena access but no arena is attached to the run");
 out_fault:
-	return mem_fault(ex, &env, pc, reg, (size_t)(pc - code));
+	return mem_fault(ex, env, pc, reg, (size_t)(pc - code));
 }
 
 #undef vmdispatch

@@ -189,6 +189,17 @@ static int check_alu(const struct insn_ctx *c, unsigned flags)
 			return bad(c, "invalid movsx width");
 		return 0;
 	}
+	if (!x && (flags & UA_ISA_KERNEL_STRICT)) {
+		int width = is64 ? 64 : 32;
+
+		if ((op == UA_DIV || op == UA_MOD) && in->imm == 0)
+			return ua_errf(c->err, c->err_sz, -EINVAL, "isa: insn %zu: div by zero",
+				       c->idx);
+		if ((op == UA_LSH || op == UA_RSH || op == UA_ARSH) &&
+		    (in->imm < 0 || in->imm >= width))
+			return ua_errf(c->err, c->err_sz, -EINVAL, "isa: insn %zu: invalid shift %d",
+				       c->idx, in->imm);
+	}
 	if ((op == UA_DIV || op == UA_MOD) && (in->off == 0 || in->off == 1))
 		return 0;
 	if (in->off)
@@ -261,7 +272,7 @@ static int check_callx(const struct insn_ctx *c)
 	return check_src_read(c, in->dst_reg);
 }
 
-static int check_jump(const struct insn_ctx *c, const struct ua_isa_op *op)
+static int check_jump(const struct insn_ctx *c, const struct ua_isa_op *op, unsigned flags)
 {
 	const struct ua_insn *in = c->insn;
 	int ret;
@@ -295,6 +306,9 @@ static int check_jump(const struct insn_ctx *c, const struct ua_isa_op *op)
 	case UA_SHAPE_CALL:
 		return check_call(c);
 	case UA_SHAPE_CALLX:
+		if (flags & UA_ISA_KERNEL_STRICT)
+			return ua_errf(c->err, c->err_sz, -EINVAL,
+				       "isa: insn %zu: invalid opcode 0x%02x", c->idx, in->code);
 		return check_callx(c);
 	default:
 		UA_ASSERT(0);
@@ -353,7 +367,7 @@ int ua_isa_check_insn(const struct ua_insn *in, size_t idx, unsigned flags, char
 	case UA_SHAPE_ATOMIC:
 		return check_atomic(&c);
 	default:
-		return check_jump(&c, op);
+		return check_jump(&c, op, flags);
 	}
 }
 

@@ -17,7 +17,9 @@
  * (masked at run time) and division/modulo by an immediate zero are accepted
  * (the kernel rejects both at load). callx (0x8d, register in dst_reg, or in
  * imm when dst_reg is 0 as LLVM encodes it) is accepted for the suite's
- * helper-by-register calls. Legacy LD_ABS/LD_IND are rejected.
+ * helper-by-register calls. UA_ISA_KERNEL_STRICT rejects all three like the
+ * kernel, for programs that must behave as they would there (the loader's).
+ * Legacy LD_ABS/LD_IND are rejected.
  */
 #ifndef UA_ISA_H
 #define UA_ISA_H
@@ -74,7 +76,9 @@ static inline unsigned ua_isa_size_bytes(uint8_t code)
 const char *ua_isa_mnemonic(const struct ua_insn *insn);
 
 enum ua_isa_flags {
-	UA_ISA_HAS_ARENA = 1u << 0, /* addr_space_cast allowed */
+	UA_ISA_HAS_ARENA = 1u << 0,     /* addr_space_cast allowed */
+	UA_ISA_KERNEL_STRICT = 1u << 1, /* also reject what only the kernel rejects:
+					   K shifts >= width, K div/mod by 0, callx */
 };
 
 /*

@@ -35,17 +35,6 @@ static const uint8_t alu32_ops[16][2] = ALU_TABLE(32);
 static const uint8_t jmp64_ops[16][2] = JMP_TABLE(64);
 static const uint8_t jmp32_ops[16][2] = JMP_TABLE(32);
 
-static const char *const op_names[OP_COUNT] = {
-#define INTERP_NAME(name) [OP_##name] = #name,
-	INTERP_OPS(INTERP_NAME)
-#undef INTERP_NAME
-};
-
-const char *ua_interp_op_name(enum interp_op op)
-{
-	return (unsigned)op < OP_COUNT ? op_names[op] : "?";
-}
-
 static void translate_alu(const struct ua_insn *in, struct interp_insn *out)
 {
 	bool is64 = UA_CLASS(in->code) == UA_ALU64;
@@ -124,6 +113,7 @@ static void translate_mem(const struct ua_insn *in, struct interp_insn *out)
 struct prep {
 	const struct ua_insn *insns;
 	const struct ua_call_resolver *res;
+	uint8_t *func_start;
 	char *err;
 	size_t err_sz;
 };
@@ -164,6 +154,13 @@ static int resolve_ld_imm64(const struct prep *pp, size_t i, struct interp_insn 
 	int ret;
 
 	out->op = OP_LD_IMM64;
+	if (in->src_reg == UA_PSEUDO_FUNC) {
+		size_t target = (size_t)((int64_t)i + 1 + in->imm); /* checked by isa.c */
+
+		pp->func_start[target] = 1;
+		out->u64 = INTERP_FUNC_TAG | target;
+		return 0;
+	}
 	if (in->src_reg) {
 		if (!pp->res || !pp->res->ld_imm64)
 			return ua_errf(pp->err, pp->err_sz, -EINVAL,
@@ -239,7 +236,7 @@ static int translate(const struct prep *pp, size_t i, struct interp_insn *out)
 int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_resolver *res,
 		    char *err, size_t err_sz, struct ua_prog **out)
 {
-	const struct prep pp = { insns, res, err, err_sz };
+	struct prep pp = { insns, res, NULL, err, err_sz };
 	bool has_arena = res && res->has_arena;
 	struct ua_prog *p;
 	int ret;
@@ -247,7 +244,9 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	if (!out)
 		return ua_errf(err, err_sz, -EINVAL, "prog: no output pointer");
 	*out = NULL;
-	ret = ua_isa_validate(insns, n, has_arena ? UA_ISA_HAS_ARENA : 0, err, err_sz);
+	ret = ua_isa_validate(insns, n,
+			      (has_arena ? UA_ISA_HAS_ARENA : 0) |
+			      (res && res->kernel_strict ? UA_ISA_KERNEL_STRICT : 0), err, err_sz);
 	if (ret)
 		return ret;
 	if (has_arena && (ret = ua_probe_init()))
@@ -255,6 +254,12 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	p = calloc(1, sizeof(*p) + n * sizeof(p->insns[0]));
 	if (!p)
 		return ua_errf(err, err_sz, -ENOMEM, "prog: out of memory (%zu insns)", n);
+	p->func_start = calloc(n, 1);
+	if (!p->func_start) {
+		free(p);
+		return ua_errf(err, err_sz, -ENOMEM, "prog: out of memory (%zu insns)", n);
+	}
+	pp.func_start = p->func_start;
 	p->n = n;
 	p->has_arena = has_arena;
 	if (res)
@@ -262,7 +267,7 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 	for (size_t i = 0; i < n; i++) {
 		ret = translate(&pp, i, &p->insns[i]);
 		if (ret) {
-			free(p);
+			ua_prog_free(p);
 			return ret;
 		}
 		if (p->insns[i].op == OP_LD_IMM64)
@@ -274,6 +279,9 @@ int ua_prog_prepare(const struct ua_insn *insns, size_t n, const struct ua_call_
 
 void ua_prog_free(struct ua_prog *p)
 {
+	if (!p)
+		return;
+	free(p->func_start);
 	free(p);
 }
 

@@ -30,6 +30,9 @@ struct ua_call_resolver {
 	/* The program has an arena: addr_space_cast is allowed, and at run time
 	 * pointers with upper 32 bits zero are arena pointers (see exec.h). */
 	bool has_arena;
+	/* Reject what the kernel verifier rejects but RFC 9669 defines (shift by an
+	 * immediate >= width, division by an immediate 0, callx): see isa.h. */
+	bool kernel_strict;
 };
 
 /*
@@ -60,6 +63,18 @@ size_t ua_prog_insn_count(const struct ua_prog *p);
 #define UA_DEFAULT_INSN_BUDGET (1ull << 32)
 int ua_interp_run(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],
 		  uint64_t *r0);
+
+/*
+ * Callbacks (bpf_loop, bpf_for_each_map_elem, ...): ld_imm64 with src_reg
+ * UA_PSEUDO_FUNC is resolved by prepare itself (the resolver never sees it)
+ * to an opaque value naming the subprogram. A helper running on ex calls it
+ * with r1..r5 = args through ua_interp_callback(); the callback runs on a
+ * fresh stack (the caller's stacks stay accessible), with its own
+ * instruction budget, nested at most UA_MAX_CALL_DEPTH deep. On failure the
+ * helper should return; the outer run then stops with the callback's error.
+ */
+int ua_interp_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5],
+		       uint64_t *r0);
 
 /* Dispatch flavours, for tests and benchmarks (ua_interp_run picks the fastest). */
 enum ua_interp_dispatch {

@@ -164,7 +164,7 @@ TEST(asm_cli, disasm_errors)
 
 	RUN(&r, "\x7f" "ELF", "disasm", "-");
 	CHECK_EQ(r.status, 1);
-	CHECK_STR(r.err, "uarena disasm: -: ELF objects are not supported yet\n");
+	CHECK_STR(r.err, "uarena disasm: -: elf: not an ELF file (4 bytes)\n");
 
 	RUN(&r, "", "disasm");
 	CHECK_EQ(r.status, 2);

@@ -14,6 +14,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int by_name(const void *a, const void *b)
 {
@@ -150,4 +152,54 @@ TEST(conformance, unknown_helper_rejected)
 				    sizeof(err)), -EINVAL);
 	CHECK_STR(err, "prog: insn 0: unknown helper id 6");
 	free(insns);
+}
+
+/* The plugin binary itself, as the bpf_conformance runner drives it. */
+static int run_plugin(const char *args, const char *stdin_text, char *out, size_t out_sz)
+{
+	char cmd[1024];
+	FILE *f;
+	size_t len;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "printf '%s' | %s/uarena-conformance %s", stdin_text,
+		 ua_test_build_dir(), args);
+	f = popen(cmd, "r");
+	REQUIRE(f);
+	len = fread(out, 1, out_sz - 1, f);
+	out[len] = '\0';
+	status = pclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(conformance, plugin_protocol)
+{
+	char out[512], path[1024];
+
+	snprintf(path, sizeof(path), "%s/uarena-conformance", ua_test_build_dir());
+	if (access(path, X_OK))
+		SKIP("%s not built", path);
+	/* ldxdw r0, [r1]; exit — memory as argv[1], program on stdin */
+	CHECK_EQ(run_plugin("'01 02 03 04 05 06 07 08'",
+			    "79 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00\\n", out, sizeof(out)), 0);
+	CHECK_STR(out, "807060504030201\n");
+	/* mov r0, r2 (the memory length); --program and --jit */
+	CHECK_EQ(run_plugin("'aa bb cc' --jit --program 'bf 20 00 00 00 00 00 00 95 00 00 00 00 00 00 00'",
+			    "", out, sizeof(out)), 0);
+	CHECK_STR(out, "3\n");
+	/* mov r0, -1: printed as 64-bit hex */
+	CHECK_EQ(run_plugin("--interpret", "b7 00 00 00 ff ff ff ff 95 00 00 00 00 00 00 00", out,
+			    sizeof(out)), 0);
+	CHECK_STR(out, "ffffffffffffffff\n");
+	/* errors: exit status 1 and the reason on stdout */
+	CHECK_EQ(run_plugin("", "ff 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00", out,
+			    sizeof(out)), 1);
+	CHECK_STR(out, "isa: insn 0: invalid opcode 0xff\n");
+	CHECK_EQ(run_plugin("'00'", "79 10 08 00 00 00 00 00 95 00 00 00 00 00 00 00", out,
+			    sizeof(out)), 1);
+	CHECK_CONTAINS(out, "insn 0: invalid memory access 0x");
+	CHECK_EQ(run_plugin("", "95 00 00", out, sizeof(out)), 1);
+	CHECK_STR(out, "program length 3 is not a multiple of 8\n");
+	CHECK_EQ(run_plugin("'zz'", "95 00 00 00 00 00 00 00", out, sizeof(out)), 1);
+	CHECK_STR(out, "invalid memory hex\n");
 }

@@ -210,8 +210,13 @@ TEST(interp, out_of_bounds_access_faults_with_insn_index)
 		UA_MOV64_IMM(0, 0), UA_LDX_MEM(UA_DW, 0, 10, 0), UA_EXIT_INSN(),
 	};
 	static const struct ua_insn below[] = {
-		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_SUB, 1, UA_MAX_CALL_DEPTH * UA_STACK_SIZE),
-		UA_ST_MEM(UA_B, 1, 0, 1), UA_ST_MEM(UA_B, 1, -1, 1), UA_EXIT_INSN(),
+		UA_ST_MEM(UA_B, 10, -UA_STACK_SIZE, 1), UA_ST_MEM(UA_B, 10, -UA_STACK_SIZE - 1, 1),
+		UA_EXIT_INSN(),
+	};
+	/* After a call returns, the callee's frame is no longer accessible. */
+	static const struct ua_insn dead_frame[] = {
+		UA_CALL_REL(2), UA_LDX_MEM(UA_DW, 0, 10, -UA_STACK_SIZE - 8), UA_EXIT_INSN(),
+		UA_ST_MEM(UA_DW, 10, -8, 1), UA_EXIT_INSN(),
 	};
 	static const struct ua_insn straddle[] = {
 		UA_LDX_MEM(UA_DW, 0, 10, -4), UA_EXIT_INSN(),
@@ -225,8 +230,10 @@ TEST(interp, out_of_bounds_access_faults_with_insn_index)
 	CHECK_CONTAINS(ex.err, "(size 8)");
 	CHECK_EQ(r0, 0);
 	CHECK_EQ(run_prog(below, N(below), NULL, &ex, NULL, &r0), -EFAULT);
-	CHECK_CONTAINS(ex.err, "insn 3: invalid memory access 0x");
+	CHECK_CONTAINS(ex.err, "insn 1: invalid memory access 0x");
 	CHECK_CONTAINS(ex.err, "(size 1)");
+	CHECK_EQ(run_prog(dead_frame, N(dead_frame), NULL, &ex, NULL, &r0), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 1: invalid memory access 0x");
 	CHECK_EQ(run_prog(straddle, N(straddle), NULL, &ex, NULL, &r0), -EFAULT);
 	CHECK_CONTAINS(ex.err, "insn 0: invalid memory access");
 	/* A small constant address is reported exactly. */
@@ -420,10 +427,37 @@ static uint64_t helper_stop(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64
 	return 77;
 }
 
+/* bpf_loop(nr, callback, ctx): calls callback(i, ctx) until it returns 1. */
+static uint64_t helper_loop(struct ua_exec *ex, uint64_t nr, uint64_t func, uint64_t ctx,
+			    uint64_t r4, uint64_t r5)
+{
+	uint64_t i;
+
+	for (i = 0; i < nr; i++) {
+		uint64_t args[5] = { i, ctx }, r0 = 0;
+
+		if (ua_interp_callback(ex, func, args, &r0))
+			return 0;
+		if (r0)
+			return i + 1;
+	}
+	return i;
+}
+
+/* Returns 1 when [r1, r1 + r2) lies in the run stack the interpreter publishes. */
+static uint64_t helper_on_stack(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
+				uint64_t r4, uint64_t r5)
+{
+	return ex->stack_hi && r1 >= ex->stack_lo && r1 + r2 <= ex->stack_hi;
+}
+
 static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
 {
-	*name = id == 1 ? "sum" : "stop";
-	return id == 1 ? helper_sum : id == 2 ? helper_stop : NULL;
+	static const ua_helper_fn fns[] = { NULL, helper_sum, helper_stop, helper_loop,
+					    helper_on_stack };
+
+	*name = "test helper";
+	return id > 0 && id < (int32_t)N(fns) ? fns[id] : NULL;
 }
 
 static ua_helper_fn resolve_kfunc(void *ctx, int32_t imm, const char **name)
@@ -845,4 +879,103 @@ TEST(interp, random_programs_never_crash)
 	CHECK(accepted > 2000);
 	CHECK(rejected > 2000);
 	CHECK(faulted > 100);
+}
+
+/* main: sum = 0; bpf_loop(5, cb, &sum); cb(i, ctx): *ctx += i (the caller's stack). */
+static int loop_prog(int32_t cb_off, int16_t bad_off, uint64_t *r0, struct ua_exec *ex)
+{
+	const struct ua_insn prog[] = {
+		UA_ST_MEM(UA_DW, 10, -8, 0), UA_MOV64_IMM(1, 5),
+		UA_LD_IMM64_RAW(2, UA_PSEUDO_FUNC, (uint32_t)cb_off),
+		UA_MOV64_REG(3, 10), UA_ALU64_IMM(UA_ADD, 3, -8), UA_CALL_HELPER(3),
+		UA_LDX_MEM(UA_DW, 1, 10, -8), UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 1),
+		UA_EXIT_INSN(),
+		/* 11: callback */
+		UA_LDX_MEM(UA_DW, 3, 2, bad_off), UA_ALU64_REG(UA_ADD, 3, 1),
+		UA_STX_MEM(UA_DW, 2, 3, 0), UA_MOV64_IMM(0, 0), UA_EXIT_INSN(),
+	};
+
+	*ex = (struct ua_exec){ .bounds_check = true };
+	return run_prog(prog, N(prog), &test_resolver, ex, NULL, r0);
+}
+
+TEST(interp, callbacks_run_subprograms_from_helpers)
+{
+	struct ua_exec ex;
+	uint64_t r0 = 0;
+
+	/* ld_imm64 at insn 2: target 11 = 2 + 1 + 8 */
+	CHECK_EQ(loop_prog(8, 0, &r0, &ex), 0);
+	CHECK_EQ(r0, (5 << 8) | 10); /* 5 iterations, 0+1+2+3+4 */
+	/* A fault inside the callback ends the outer run with the callback's error. */
+	CHECK_EQ(loop_prog(8, 4096, &r0, &ex), -EFAULT);
+	CHECK_CONTAINS(ex.err, "insn 11: invalid memory access 0x");
+	CHECK_EQ(r0, 0);
+}
+
+TEST(interp, callback_value_must_name_a_function)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 1), UA_LD_IMM64(2, 0xbf0f000000000001ull), UA_MOV64_IMM(3, 0),
+		UA_CALL_HELPER(3), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0, args[5] = { 0 };
+
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), -EINVAL);
+	CHECK_STR(ex.err, "callback 0xbf0f000000000001 is not a function of the program");
+	/* Outside a run there is nothing to call. */
+	ex = (struct ua_exec){ 0 };
+	CHECK_EQ(ua_interp_callback(&ex, 0xbf0f000000000001ull, args, &r0), -EINVAL);
+}
+
+/* Helpers see the active frames: the caller's slot from a callee, not beyond. */
+TEST(interp, helpers_see_the_active_stack_frames)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_REG(6, 10), UA_CALL_REL(2), UA_EXIT_INSN(), UA_EXIT_INSN(),
+		/* 4: callee: r0 = on_stack(r6-8, 8) | on_stack(r10-8, 8) << 1
+		 *              | on_stack(r10-520, 8) << 2 | on_stack(r6, 1) << 3 */
+		UA_MOV64_REG(1, 6), UA_ALU64_IMM(UA_ADD, 1, -8), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_MOV64_REG(7, 0),
+		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_ADD, 1, -8), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 1), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(1, 10), UA_ALU64_IMM(UA_ADD, 1, -520), UA_MOV64_IMM(2, 8),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 2), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(1, 6), UA_MOV64_IMM(2, 1),
+		UA_CALL_HELPER(4), UA_ALU64_IMM(UA_LSH, 0, 3), UA_ALU64_REG(UA_OR, 7, 0),
+		UA_MOV64_REG(0, 7), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	REQUIRE(N(prog) == 28);
+	CHECK_EQ(run_prog(prog, N(prog), &test_resolver, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 1 | 2);
+	CHECK_EQ(ex.stack_lo, 0);
+	CHECK_EQ(ex.stack_hi, 0);
+}
+
+/*
+ * A frame reads as zero the first time a run enters it: the callees write
+ * their frames, and the second flavour's run (same host stack address)
+ * would see those values if frames were not zeroed.
+ */
+TEST(interp, fresh_frames_read_zero)
+{
+	static const struct ua_insn prog[] = {
+		UA_CALL_REL(1), UA_EXIT_INSN(),
+		/* 2: g */
+		UA_CALL_REL(5), UA_MOV64_REG(6, 0), UA_LDX_MEM(UA_DW, 0, 10, -8),
+		UA_ST_MEM(UA_DW, 10, -8, 9), UA_ALU64_REG(UA_ADD, 0, 6), UA_EXIT_INSN(),
+		/* 8: h */
+		UA_LDX_MEM(UA_DW, 0, 10, -8), UA_ST_MEM(UA_DW, 10, -8, 7), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 1;
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, NULL, &r0), 0);
+		CHECK_EQ(r0, 0);
+	}
 }

@@ -149,6 +149,35 @@ TEST(isa, accepts_rfc_leniencies)
 	CHECK_EQ(ua_isa_validate(prog, N(prog), 0, err, sizeof(err)), 0);
 }
 
+TEST(isa, kernel_strict_rejects_rfc_leniencies)
+{
+	static const struct {
+		struct ua_insn insn;
+		const char *msg;
+	} cases[] = {
+		{ UA_ALU32_IMM(UA_LSH, 0, 32), "isa: insn 0: invalid shift 32" },
+		{ UA_ALU64_IMM(UA_ARSH, 0, -1), "isa: insn 0: invalid shift -1" },
+		{ UA_ALU64_IMM(UA_DIV, 0, 0), "isa: insn 0: div by zero" },
+		{ UA_ALU32_SIMM(UA_MOD, 0, 0), "isa: insn 0: div by zero" },
+		{ UA_INSN(UA_JMP | UA_CALL | UA_X, 2, 0, 0, 0), "isa: insn 0: invalid opcode 0x8d" },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct ua_insn prog[2] = { cases[i].insn, UA_EXIT_INSN() };
+		char err[256] = "";
+
+		CHECK_EQ(ua_isa_validate(prog, 2, 0, err, sizeof(err)), 0);
+		CHECK_EQ(ua_isa_validate(prog, 2, UA_ISA_KERNEL_STRICT, err, sizeof(err)), -EINVAL);
+		CHECK_STR(err, cases[i].msg);
+	}
+	{
+		struct ua_insn ok[2] = { UA_ALU64_IMM(UA_LSH, 0, 63), UA_EXIT_INSN() };
+		char err[256] = "";
+
+		CHECK_EQ(ua_isa_validate(ok, 2, UA_ISA_KERNEL_STRICT, err, sizeof(err)), 0);
+	}
+}
+
 TEST(isa, too_many_insns_is_e2big)
 {
 	char err[256] = "";

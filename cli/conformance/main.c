@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 	uint8_t *mem = NULL, *code = NULL;
 	long mem_len = 0, code_len;
 	uint64_t r0 = 0;
-	int ret;
+	int ret = -EINVAL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--program") && i + 1 < argc)
@@ -93,21 +93,22 @@ int main(int argc, char **argv)
 			mem_text = argv[i];
 	}
 	if (mem_text && (mem_len = parse_hex(mem_text, &mem)) < 0) {
-		printf("invalid memory hex\n");
-		return 1;
+		snprintf(err, sizeof(err), "invalid memory hex");
+		goto out;
 	}
 	if (!prog_text)
 		prog_text = stdin_text = read_stdin();
 	if (!prog_text || (code_len = parse_hex(prog_text, &code)) < 0) {
-		printf("invalid program hex\n");
-		return 1;
+		snprintf(err, sizeof(err), "invalid program hex");
+		goto out;
 	}
-	if (code_len % sizeof(struct ua_insn)) {
-		printf("program length %ld is not a multiple of 8\n", code_len);
-		return 1;
+	if (code_len % (long)sizeof(struct ua_insn)) {
+		snprintf(err, sizeof(err), "program length %ld is not a multiple of 8", code_len);
+		goto out;
 	}
 	ret = ua_conformance_run((const struct ua_insn *)code, (size_t)code_len / 8, mem,
 				 (size_t)mem_len, UA_DISPATCH_THREADED, &r0, err, sizeof(err));
+out:
 	if (ret)
 		printf("%s\n", err);
 	else

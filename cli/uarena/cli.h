@@ -10,6 +10,7 @@
 #ifndef UA_CLI_H
 #define UA_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,11 @@ struct ua_cli_cmd {
 
 int ua_cmd_asm(int argc, char **argv);
 int ua_cmd_disasm(int argc, char **argv);
+int ua_cmd_run(int argc, char **argv);
+int ua_cmd_maps(int argc, char **argv);
+int ua_cmd_demo(int argc, char **argv);
+/* ELF objects for `uarena disasm`: per-program listing (cmd_disasm_elf.c). */
+int ua_cli_disasm_elf(const char *path, const uint8_t *buf, size_t len, bool no_opcode);
 
 /* Reads a whole file ("-" = stdin) into a NUL-terminated malloc'd buffer
  * (*len excludes the NUL). Returns 0 or a negative errno. */

@@ -56,11 +56,10 @@ static bool is_elf(const struct disasm_cli *cli, const uint8_t *buf, size_t len)
 	return len >= 4 && !memcmp(buf, "\x7f" "ELF", 4);
 }
 
-/* Hook: the loader module replaces this with a per-section listing. */
+/* Per-program listing of a BPF object (cmd_disasm_elf.c). */
 static int disasm_elf(const struct disasm_cli *cli, uint8_t *buf, size_t len)
 {
-	fprintf(stderr, "uarena disasm: %s: ELF objects are not supported yet\n", cli->path);
-	return UA_EXIT_FAIL;
+	return ua_cli_disasm_elf(cli->path, buf, len, cli->no_opcode);
 }
 
 static bool is_hex_text(const struct disasm_cli *cli, const uint8_t *buf, size_t len)

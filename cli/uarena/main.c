@@ -13,6 +13,12 @@ static const struct ua_cli_cmd commands[] = {
 	  "assemble BPF text into raw instructions", ua_cmd_asm },
 	{ "disasm", "[--hex] [--no-opcode] FILE|-", "disassemble raw BPF instructions",
 	  ua_cmd_disasm },
+	{ "run", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]",
+	  "run a program of a BPF object (BPF_PROG_TEST_RUN)", ua_cmd_run },
+	{ "maps", "OBJ [--run PROG] [--json]", "list an object's maps and their contents",
+	  ua_cmd_maps },
+	{ "demo", "[--bpf-dir DIR]", "a BPF program and this process sharing the arena",
+	  ua_cmd_demo },
 };
 
 static void usage(FILE *out)
