@@ -101,7 +101,8 @@ TEST(elf_bad, every_truncation_rejected)
 	free(buf);
 }
 
-static void corrupt_many(const char *name)
+/* headers_only: mutate only the ELF header and the section header table. */
+static void corrupt_many(const char *name, bool headers_only)
 {
 	size_t size;
 	uint8_t *buf = read_obj(name, &size);
@@ -115,6 +116,15 @@ static void corrupt_many(const char *name)
 		for (int k = 0; k < 1 + round % 4; k++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			size_t pos = (size_t)(seed >> 33) % size;
+
+			if (headers_only) {
+				uint64_t shoff = ((Elf64_Ehdr *)buf)->e_shoff;
+				size_t span = sizeof(Elf64_Ehdr) + (size - shoff);
+
+				pos = (size_t)(seed >> 33) % span;
+				if (pos >= sizeof(Elf64_Ehdr))
+					pos = shoff + (pos - sizeof(Elf64_Ehdr));
+			}
 
 			copy[pos] ^= (uint8_t)(1u << ((seed >> 20) & 7)) | (uint8_t)(seed >> 56);
 		}
@@ -134,9 +144,11 @@ static void corrupt_many(const char *name)
 
 TEST(elf_bad, random_corruption_never_crashes)
 {
-	corrupt_many("loader_globals");
-	corrupt_many("loader_core");  /* BTF maps, CO-RE records */
-	corrupt_many("loader_arena"); /* arena map, .addr_space.1 */
+	corrupt_many("loader_globals", false);
+	corrupt_many("loader_core", false);  /* BTF maps, CO-RE records */
+	corrupt_many("loader_arena", false); /* arena map, .addr_space.1 */
+	corrupt_many("loader_globals", true);
+	corrupt_many("loader_arena", true);
 }
 
 TEST(elf_bad, not_elf_wrong_class_wrong_machine)
