@@ -99,12 +99,18 @@ static int check_key(const struct ua_map *m, const void *key)
 	return key ? 0 : -EFAULT;
 }
 
+/* BPF_F_RDONLY / BPF_F_WRONLY: the syscall side's access mode (map_get_sys_perms). */
+#define MAP_F_RDONLY (1U << 3)
+#define MAP_F_WRONLY (1U << 4)
+
 int ua_map_lookup_elem(struct ua_map *m, const void *key, void *value)
 {
 	int ret;
 
 	if (!m)
 		return -EINVAL;
+	if (m->map_flags & MAP_F_WRONLY)
+		return -EPERM;
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
@@ -127,7 +133,7 @@ int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uin
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
-	if (m->frozen)
+	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
 	if (m->ops->update_user)
 		return m->ops->update_user(m, key, value, flags);
@@ -143,7 +149,7 @@ int ua_map_delete_elem(struct ua_map *m, const void *key)
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
-	if (m->frozen)
+	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
 	return m->ops->delete(m, key);
 }

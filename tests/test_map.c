@@ -361,3 +361,21 @@ TEST(map, ringbuf_reserve_submit_discard_consume)
 	CHECK_EQ(ua_map_get_next_key(m, NULL, k), -524);
 	ua_map_free(m);
 }
+
+TEST(map, rdonly_wronly_syscall_access)
+{
+	struct ua_map *ro = mk(UA_MAP_HASH, 4, 4, 4, 1U << 3, 1); /* BPF_F_RDONLY */
+	struct ua_map *wo = mk(UA_MAP_ARRAY, 4, 4, 4, 1U << 4, 1); /* BPF_F_WRONLY */
+	uint32_t k = 0, v = 1;
+
+	CHECK_EQ(ua_map_update_elem(ro, &k, &v, 0), -EPERM);
+	CHECK_EQ(ua_map_delete_elem(ro, &k), -EPERM);
+	CHECK_EQ(ua_map_lookup_elem(ro, &k, &v), -ENOENT);
+	/* The program path is not restricted by the syscall flags. */
+	CHECK_EQ(ro->ops->update(ro, &k, &v, 0, 0), 0);
+	CHECK_EQ(ua_map_lookup_elem(ro, &k, &v), 0);
+	CHECK_EQ(ua_map_update_elem(wo, &k, &v, 0), 0);
+	CHECK_EQ(ua_map_lookup_elem(wo, &k, &v), -EPERM);
+	ua_map_free(ro);
+	ua_map_free(wo);
+}
