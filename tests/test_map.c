@@ -57,7 +57,14 @@ TEST(map, create_checks)
 	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 4, 1, 1U << 10, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_HASH, 0, 4, 1, 0, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1, 1U << 10, 0), -EINVAL); /* MMAPABLE */
-	CHECK_EQ(create_err(UA_MAP_HASH, 513, 4, 1, 0, 0), -E2BIG);
+	/* Limits measured on 6.18: */
+	CHECK_EQ(create_err(UA_MAP_HASH, 513, 4, 1, 0, 0), 0);
+	CHECK_EQ(create_err(UA_MAP_HASH, 4, (1U << 22) - 52, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1U << 28, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_HASH, 4, 32769, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 32769, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 32768, 1, 0, 0), 0);
+	CHECK_EQ(create_err(UA_MAP_ARRAY, 4, 1U << 31, 1, 0, 0), -E2BIG);
 	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1, 0, 4096), -EINVAL); /* map_extra */
 	CHECK_EQ(create_err(UA_MAP_RINGBUF, 0, 0, 4096 * 3, 0, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_RINGBUF, 0, 0, 1000, 0, 0), -EINVAL);
