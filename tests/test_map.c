@@ -357,9 +357,14 @@ TEST(map, ringbuf_reserve_submit_discard_consume)
 	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 4);
 	CHECK_EQ(s.first[3], 'z');
 	CHECK_EQ(ua_ringbuf_output(m, big, 1000, 0), 0); /* wraps */
+	/* A record that would fill the ring exactly is refused (new_prod - cons > mask). */
 	s.n = 0;
 	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 1);
-	CHECK_EQ(s.sizes[0], 1000);
+	CHECK_EQ(ua_ringbuf_output(m, big, 4096 - 8, 0), -EAGAIN);
+	CHECK_EQ(ua_ringbuf_output(m, big, 4096 - 16, 0), 0);
+	s.n = 0;
+	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 1);
+	CHECK_EQ(s.sizes[0], 4096 - 16);
 	/* Syscall ops: the kernel's ENOTSUPP (524). */
 	char k[4], v[4];
 
