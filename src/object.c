@@ -115,6 +115,13 @@ const struct ua_insn *ua_program_insns(const struct ua_program *p, size_t *cnt)
 	return p->insns;
 }
 
+const char *ua_object_kfunc_name(const struct ua_object *obj, int32_t idx)
+{
+	if (!obj || idx < 0 || (size_t)idx >= obj->n_kfuncs)
+		return NULL;
+	return obj->kfuncs[idx]->name;
+}
+
 /* ---- CPU id pool ---- */
 
 static int cpu_acquire(struct ua_object *obj, bool fixed, uint32_t want, uint32_t *cpu)

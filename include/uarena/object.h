@@ -90,8 +90,17 @@ UA_API const char *ua_program_section(const struct ua_program *p);
 UA_API enum ua_prog_type ua_program_type(const struct ua_program *p);
 /* Whether the program was prepared (runnable). */
 UA_API bool ua_program_prepared(const struct ua_program *p);
-/* The relocated instructions (subprograms appended), as they run. */
+/*
+ * The relocated instructions (subprograms appended), as they run. Map
+ * references are the kernel's ld_imm64 pseudo forms with imm = the map's
+ * position in ua_object_next_map() order (where the kernel has an fd);
+ * kfunc calls have src_reg BPF_PSEUDO_KFUNC_CALL and imm = an index for
+ * ua_object_kfunc_name(). CO-RE accesses to struct bpf_map/bpf_arena are
+ * resolved against uarena's layout, not the kernel's.
+ */
 UA_API const struct ua_insn *ua_program_insns(const struct ua_program *p, size_t *cnt);
+/* Name of the kfunc a relocated call's imm refers to; NULL if out of range. */
+UA_API const char *ua_object_kfunc_name(const struct ua_object *obj, int32_t idx);
 
 UA_API const char *ua_map_name(const struct ua_map *m);
 UA_API uint32_t ua_map_type(const struct ua_map *m);
