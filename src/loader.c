@@ -220,6 +220,24 @@ static int find_elf_symbol(struct ld_state *ld, const char *name, size_t shndx, 
 	return -ENOENT;
 }
 
+static int remember_failed_map(struct ld_state *ld, const char *name, uint64_t off, int err)
+{
+	void *n = realloc(ld->failed_maps, (ld->n_failed_maps + 1) * sizeof(*ld->failed_maps));
+
+	if (!n)
+		return -ENOMEM;
+	ld->failed_maps = n;
+	ld->failed_maps[ld->n_failed_maps].off = off;
+	ld->failed_maps[ld->n_failed_maps].err = err;
+	snprintf(ld->failed_maps[ld->n_failed_maps].name, UA_MAP_NAME_LEN, "%s", name);
+	snprintf(ld->failed_maps[ld->n_failed_maps].why, sizeof(ld->failed_maps->why), "%s",
+		 ld->err ? ld->err : "");
+	ld->n_failed_maps++;
+	if (ld->err && ld->err_sz)
+		ld->err[0] = '\0';
+	return 0;
+}
+
 static int create_btf_maps(struct ld_state *ld)
 {
 	const struct ua_btf *btf = ld->btf;
@@ -253,16 +271,22 @@ static int create_btf_maps(struct ld_state *ld)
 			return ret;
 		if (def.type == UA_MAP_ARENA_TYPE && ld->obj->arena)
 			return LERR(ld, -EINVAL, "map '%s': only single ARENA map is supported", name);
-		idx = add_map(ld, &def);
-		if (idx < 0)
-			return idx;
-		if (def.type == UA_MAP_ARENA_TYPE)
-			ld->obj->arena = ld->obj->maps[idx];
 		/* clang leaves DATASEC offsets 0 in objects: the symbol has the real one. */
 		GElf_Sym sym;
 
 		if (find_elf_symbol(ld, name, ld->maps_sec, &sym))
 			return LERR(ld, -EINVAL, "map '%s': no symbol in section .maps", name);
+		idx = add_map(ld, &def);
+		if (idx < 0 && idx != -ENOMEM && ld->only_prog && def.type != UA_MAP_ARENA_TYPE) {
+			ret = remember_failed_map(ld, name, sym.st_value, idx);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (idx < 0)
+			return idx;
+		if (def.type == UA_MAP_ARENA_TYPE)
+			ld->obj->arena = ld->obj->maps[idx];
 		ld->map_syms[ld->n_map_syms].off = sym.st_value;
 		ld->map_syms[ld->n_map_syms++].map_idx = idx;
 	}
@@ -611,6 +635,7 @@ static void ld_cleanup(struct ld_state *ld)
 	ua_elf_close(&ld->elf);
 	free(ld->secs);
 	free(ld->map_syms);
+	free(ld->failed_maps);
 	free(ld->kconfig_offs);
 }
 
@@ -653,7 +678,8 @@ int ua_object_open_mem(const void *buf, size_t size, const struct ua_object_open
 {
 	char *err = OPTS_GET(opts, err_buf, NULL);
 	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
-	struct ld_state ld = { .err = err, .err_sz = err_sz };
+	struct ld_state ld = { .err = err, .err_sz = err_sz,
+			       .only_prog = OPTS_GET(opts, only_prog, NULL) != NULL };
 	int ret;
 
 	if (!out)

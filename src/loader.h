@@ -97,7 +97,12 @@ struct ld_state {
 	struct ld_sec *secs;          /* indexed by ELF section index */
 	size_t maps_sec;              /* .maps index, 0 = none */
 	/* .maps symbol offset -> map index */
-	struct { uint64_t off; int map_idx; } *map_syms;
+	struct { uint64_t off; int map_idx; } *map_syms; /* map_idx -1: not created */
+	/* With only_prog, a map that cannot be created only fails the programs
+	 * that reference it: its name and the reason, by .maps offset. */
+	struct { uint64_t off; char name[UA_MAP_NAME_LEN]; char why[200]; int err; } *failed_maps;
+	size_t n_failed_maps;
+	bool only_prog;
 	size_t n_map_syms;
 	int kconfig_map;              /* -1 = none */
 	int32_t kconfig_datasec;      /* BTF id of DATASEC .kconfig, or -1 */

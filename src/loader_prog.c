@@ -227,6 +227,11 @@ static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, 
 				return 0;
 			}
 		}
+		for (size_t i = 0; i < ld->n_failed_maps; i++)
+			if (ld->failed_maps[i].off == sym->st_value)
+				return RERR(ld->failed_maps[i].err, "uses map '%s', which could not be "
+					    "created (%s)", ld->failed_maps[i].name,
+					    ld->failed_maps[i].why);
 		return RERR(-EINVAL, "relocation against unknown map symbol '%s' (section %s)", sname,
 			    secname);
 	case LD_SEC_DATA:

@@ -154,6 +154,20 @@ TEST(loader_arena, unsupported_map_type_named)
 
 	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
 	CHECK_CONTAINS(err, "loader: cannot create map 'lru': map: 'lru': map type 9 is not supported");
+	/* only_prog: a program that does not use the map loads... */
+	o.only_prog = "other";
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), 0);
+	CHECK(ua_object_find_map(obj, "lru") == NULL);
+	UA_OPTS(ua_test_run_opts, r);
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "other"), &r), 0);
+	CHECK_EQ(r.retval, 3);
+	ua_object_close(obj);
+	/* ...and the one that does is refused, naming the map and why. */
+	o.only_prog = "use";
+	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_CONTAINS(err, "loader: prog 'use' insn ");
+	CHECK_CONTAINS(err, "uses map 'lru', which could not be created (loader: cannot create map "
+			    "'lru': map: 'lru': map type 9 is not supported)");
 }
 
 TEST(loader_arena, relocated_insns_name_maps_and_kfuncs)

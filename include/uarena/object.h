@@ -7,7 +7,9 @@
  * view mapped, global data copied in, arena globals written through the user
  * view) and prepares the programs: there is no separate load step. With
  * opts.only_prog only that program (and what it uses) is linked and
- * prepared, so one unsupported program does not block the others; the
+ * prepared, so one unsupported program does not block the others (a BTF
+ * map that cannot be created is then left out and fails only the programs
+ * that reference it); the
  * other programs are still listed, and ua_program_test_run() on them
  * returns -ENOENT. Without only_prog, any program that cannot be prepared
  * fails the open (as libbpf's load does), except programs in "?sec"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* A map type uarena does not implement (LRU hash): a clear -EOPNOTSUPP. */
+/* A map type uarena does not implement (LRU hash): a clear -EOPNOTSUPP for
+ * the object, and with only_prog, only for the program that uses it. */
 #include <bpf_helpers.h>
 
 struct {
@@ -12,7 +13,15 @@ struct {
 SEC("syscall")
 int use(void *ctx)
 {
-	return 0;
+	int k = 0, *v = bpf_map_lookup_elem(&lru, &k);
+
+	return v ? *v : 0;
+}
+
+SEC("syscall")
+int other(void *ctx)
+{
+	return 3;
 }
 
 char LICENSE[] SEC("license") = "GPL";
