@@ -185,3 +185,4 @@ TEST(progs, bpf_loop_callbacks_write_the_arena)
 		CHECK_EQ(squares[i], i <= 40 ? i * i : 0);
 	ua_object_close(obj);
 }
+TEST(progs, arena_base_reads_user_vm_start) { expect_zero("arena_verifier_core", "arena_base_is_page0"); }
