@@ -175,9 +175,12 @@ int ua_object_build_regions(struct ua_object *obj)
 		size_t sz = m->type == UA_MAP_ARENA_TYPE ? sizeof(struct ua_arena_map) : sizeof(*m);
 
 		obj->regions[n++] = (struct ua_mem_region){ (uintptr_t)m, (uintptr_t)m + sz, false };
+		/* BPF_F_RDONLY_PROG (.rodata, .kconfig): program stores fault, as the
+		 * verifier would refuse them. */
 		if (m->mmaped && m->type != UA_MAP_ARENA_TYPE)
 			obj->regions[n++] = (struct ua_mem_region){
-				(uintptr_t)m->mmaped, (uintptr_t)m->mmaped + m->mmap_sz, true
+				(uintptr_t)m->mmaped, (uintptr_t)m->mmaped + m->mmap_sz,
+				!(m->map_flags & (1U << 7))
 			};
 		if (m->value_mem && m->value_mem != m->mmaped)
 			obj->regions[n++] = (struct ua_mem_region){
@@ -197,7 +200,8 @@ static bool is_packet_prog(enum ua_prog_type t)
 }
 
 #define PKT_HEADROOM 256 /* XDP_PACKET_HEADROOM */
-#define CTX_BUF_SZ 256
+#define CTX_BUF_SZ 256   /* packet contexts: public struct + pointer slots */
+#define CTX_MAX_IN 65535 /* the kernel's limit for other programs' ctx_in (U16_MAX) */
 
 struct run_env {
 	struct ua_program *prog;
@@ -206,6 +210,8 @@ struct run_env {
 	uint8_t *pkt;      /* mmap()ed: always above 4 GiB on x86-64 Linux */
 	size_t pkt_map_sz;
 	uint64_t ctx[CTX_BUF_SZ / 8];
+	uint8_t *big_ctx;  /* non-packet ctx_in, copied (the kernel copies it too) */
+	uint32_t ctx_len;  /* bytes of context handed back in ctx_out */
 };
 
 static int trace_to_sink(struct ua_exec *ex, const char *msg, size_t len)
@@ -266,6 +272,7 @@ static int setup_packet(struct run_env *env, const struct ua_test_run_opts *o, u
 	memcpy(ctx8 + UA_CTX_PTR_DATA_END, &de, 8);
 	memcpy(ctx8 + UA_CTX_PTR_DATA_META, &d, 8);
 	add_region(env, env->ctx, sizeof(env->ctx), true);
+	env->ctx_len = UA_CTX_PUBLIC_MAX;
 	*r1 = (uintptr_t)env->ctx;
 	return 0;
 }
@@ -309,10 +316,10 @@ static int copy_out(struct run_env *env, struct ua_test_run_opts *o, char *err, 
 		}
 		memcpy(o->data_out, (void *)(uintptr_t)d, len);
 	}
-	if (o->ctx_out && o->ctx_size_out) {
-		uint32_t n = UA_MIN(o->ctx_size_out, (uint32_t)UA_CTX_PUBLIC_MAX);
+	if (o->ctx_out && o->ctx_size_out && env->ctx_len) {
+		uint32_t n = UA_MIN(o->ctx_size_out, env->ctx_len);
 
-		memcpy(o->ctx_out, env->ctx, n);
+		memcpy(o->ctx_out, env->big_ctx ? env->big_ctx : (uint8_t *)env->ctx, n);
 		o->ctx_size_out = n;
 	}
 	return 0;
@@ -334,7 +341,8 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 	if (!p->prog)
 		return ua_errf(err, err_sz, -ENOENT, "run: prog '%s' is not prepared", p->name);
 	obj = p->obj;
-	if (o->ctx_size_in > CTX_BUF_SZ || (o->ctx_size_in && !o->ctx_in))
+	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
+	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
 		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
 	env = calloc(1, sizeof(*env));
 	if (!env)
@@ -364,14 +372,21 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 			args[1] = o->data_size_in;
 		}
 	} else if (o->ctx_in && o->ctx_size_in) {
-		memcpy(env->ctx, o->ctx_in, o->ctx_size_in);
-		add_region(env, env->ctx, o->ctx_size_in, true);
-		args[0] = (uintptr_t)env->ctx;
+		env->big_ctx = malloc(o->ctx_size_in);
+		if (!env->big_ctx) {
+			free(env);
+			return -ENOMEM;
+		}
+		memcpy(env->big_ctx, o->ctx_in, o->ctx_size_in);
+		add_region(env, env->big_ctx, o->ctx_size_in, true);
+		env->ctx_len = o->ctx_size_in;
+		args[0] = (uintptr_t)env->big_ctx;
 	}
 	ret = cpu_acquire(obj, o->flags & UA_F_TEST_RUN_ON_CPU, o->cpu, &cpu);
 	if (ret) {
 		if (env->pkt)
 			munmap(env->pkt, env->pkt_map_sz);
+		free(env->big_ctx);
 		free(env);
 		return ua_errf(err, err_sz, ret, "run: cpu %u out of range (nr_cpus %u)", o->cpu,
 			       obj->nr_cpus);
@@ -413,6 +428,7 @@ out:
 	cpu_release(obj, cpu);
 	if (env->pkt)
 		munmap(env->pkt, env->pkt_map_sz);
+	free(env->big_ctx);
 	free(env);
 	return ret;
 }

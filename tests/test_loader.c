@@ -63,7 +63,7 @@ TEST(loader, globals_maps_and_names)
 	struct ua_map *ro = ua_object_find_map(obj, "loader_g.rodata");
 	struct ua_map *custom = ua_object_find_map(obj, "loa.data.custom");
 	uint32_t key = 0, retval = 0;
-	int vals[8];
+	int vals[64];
 
 	/* libbpf naming: 8-char object prefix (suffix counted as >= 7), 15 chars max. */
 	REQUIRE(bss && data && ro && custom);
@@ -75,6 +75,7 @@ TEST(loader, globals_maps_and_names)
 	CHECK(ua_map_flags(ro) & (1U << 7)); /* BPF_F_RDONLY_PROG */
 	REQUIRE_EQ(ua_map_lookup_elem(data, &key, vals), 0);
 	CHECK_EQ(vals[0], 7);
+	REQUIRE(ua_map_value_size(ro) <= sizeof(vals));
 	REQUIRE_EQ(ua_map_lookup_elem(ro, &key, vals), 0);
 	CHECK_EQ(vals[0], 100);
 	/* .rodata is frozen: user-space updates are refused like a frozen map. */
@@ -113,7 +114,7 @@ TEST(loader, programs_listed_with_sections_and_types)
 		types[n++] = ua_program_type(p);
 	}
 	/* global_sum lives in .text: a subprogram, not a program. */
-	REQUIRE_EQ(n, 4);
+	REQUIRE_EQ(n, 8);
 	CHECK_STR(names[0], "read_globals");
 	CHECK_STR(names[3], "xdp_first_byte");
 	CHECK_EQ(types[0], UA_PROG_TYPE_SYSCALL);
@@ -382,5 +383,102 @@ TEST(loader, percpu_slot_and_ringbuf_from_program)
 	CHECK_EQ(got[0], 2);
 	CHECK_EQ(got[1], 0xabcd0002);
 	CHECK_EQ(got[2], 0xabcd0000);
+	ua_object_close(obj);
+}
+
+TEST(loader, tc_skb_len_and_data)
+{
+	struct ua_object *obj = open_ok("loader_globals", "tc_len");
+	struct ua_program *p = ua_object_find_program(obj, "tc_len");
+	uint8_t pkt[40] = { 0 };
+
+	pkt[19] = 7;
+	UA_OPTS(ua_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
+	CHECK_EQ(ua_program_type(p), UA_PROG_TYPE_SCHED_CLS);
+	REQUIRE_EQ(ua_program_test_run(p, &o), 0);
+	CHECK_EQ(o.retval, 40 * 10 + 7);
+	o.data_size_in = 16; /* data + 20 > data_end */
+	REQUIRE_EQ(ua_program_test_run(p, &o), 0);
+	CHECK_EQ(o.retval, 2);
+	ua_object_close(obj);
+}
+
+struct trace_buf {
+	char text[256];
+	size_t len;
+};
+
+static int trace_sink(void *ctx, const char *msg, size_t len)
+{
+	struct trace_buf *t = ctx;
+
+	if (t->len + len < sizeof(t->text)) {
+		memcpy(t->text + t->len, msg, len);
+		t->len += len;
+		t->text[t->len] = 0;
+	}
+	return 0;
+}
+
+TEST(loader, printk_goes_to_trace_sink)
+{
+	struct trace_buf t = { "", 0 };
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = "printk", .trace = trace_sink, .trace_ctx = &t);
+	int ret = ua_object_open(bpf_path("loader_globals"), &o, &obj);
+
+	if (ret && strstr(err, "unknown helper"))
+		SKIP("helper registry not linked: %s", err);
+	REQUIRE_EQ(ret, 0);
+	uint32_t retval = 1;
+
+	REQUIRE_EQ(run(obj, "printk", &retval), 0);
+	CHECK_EQ(retval, 0);
+	CHECK_CONTAINS(t.text, "hello 42 arena");
+	ua_object_close(obj);
+}
+
+TEST(loader, unknown_strong_kconfig_rejected)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_object_open(bpf_path("loader_kconfig_bad"), &o, &obj), -ESRCH);
+	CHECK_CONTAINS(err, "loader: extern (kconfig) 'CONFIG_UARENA_NO_SUCH_OPTION': value not found");
+}
+
+TEST(loader, syscall_ctx_in_and_out)
+{
+	struct ua_object *obj = open_ok("loader_globals", "ctx_sum");
+	int in[3] = { 30, 12, 0 }, out[3] = { 0 };
+	UA_OPTS(ua_test_run_opts, o, .ctx_in = in, .ctx_size_in = sizeof(in), .ctx_out = out,
+		.ctx_size_out = sizeof(out));
+
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "ctx_sum"), &o), 0);
+	CHECK_EQ(out[0], 30);
+	CHECK_EQ(out[2], 42);
+	CHECK_EQ(o.ctx_size_out, sizeof(out));
+	CHECK_EQ(in[2], 0); /* ctx_in is copied, not written */
+	ua_object_close(obj);
+}
+
+TEST(loader, rodata_is_read_only_for_programs)
+{
+	struct ua_object *obj = open_ok("loader_globals", "write_rodata");
+	char err[256] = "";
+	UA_OPTS(ua_test_run_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_program_test_run(ua_object_find_program(obj, "write_rodata"), &o), -EFAULT);
+	CHECK_CONTAINS(err, "run: prog 'write_rodata': insn ");
+	uint32_t key = 0;
+	struct ua_map *ro = ua_object_find_map(obj, "loader_g.rodata");
+	int v[64] = { 0 };
+
+	REQUIRE(ua_map_value_size(ro) <= sizeof(v));
+	REQUIRE_EQ(ua_map_lookup_elem(ro, &key, v), 0);
+	CHECK_EQ(v[0], 100);
 	ua_object_close(obj);
 }
