@@ -98,11 +98,16 @@ struct ua_arena {
 	uint32_t max_entries;
 	uint64_t flags;
 	uint64_t user_vm_start;
-	uint8_t *user_base;
+	uint8_t *user_base;     /* user_vm_start; stays valid while unmapped */
+	bool user_mapped;       /* this process has the user view mapped */
+	int user_prot;          /* its protection (PROT_READ or READ|WRITE) */
 	uint8_t *prog_area; /* the 4 GiB + guard reservation */
 	uint8_t *prog_base; /* kern_vm_start */
 	enum ua_arena_fault_path fault_path;
 	bool segv_range_registered;
+	/* checked path + SEGV_ON_FAULT: user view PROT_NONE except enabled pages */
+	bool segv_checked;
+	_Atomic bool segv_enforced;
 };
 
 static uint64_t page_size(void)
@@ -235,6 +240,8 @@ static int map_user_view(struct ua_arena *a, uint64_t want, char *eb, size_t ebs
 	madvise(p, a->size, MADV_DONTFORK);
 	a->user_base = p;
 	a->user_vm_start = (uint64_t)(uintptr_t)p;
+	a->user_mapped = true;
+	a->user_prot = prot;
 	return 0;
 }
 
@@ -257,6 +264,9 @@ static int map_prog_view(struct ua_arena *a, char *eb, size_t ebsz)
 	return 0;
 }
 
+static bool arena_page_backed(void *data, uintptr_t addr);
+static bool arena_user_fix(void *data, uintptr_t addr);
+
 static int uffd_register(int uffd, void *start, uint64_t len)
 {
 	struct uffdio_register reg = {
@@ -274,7 +284,6 @@ static int setup_uffd(struct ua_arena *a)
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MISSING_SHMEM,
 	};
-	int err;
 
 	/* User-mode-only faults need no privilege even with vm.unprivileged_userfaultfd=0. */
 	a->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
@@ -284,13 +293,41 @@ static int setup_uffd(struct ua_arena *a)
 		return -errno;
 	if (ioctl(a->uffd, UFFDIO_API, &api))
 		return -errno;
-	err = uffd_register(a->uffd, a->prog_base + (uint32_t)a->user_vm_start, a->size);
-	if (!err && (a->flags & UA_F_SEGV_ON_FAULT))
-		err = uffd_register(a->uffd, a->user_base, a->size);
-	return err;
+	return uffd_register(a->uffd, a->prog_base + (uint32_t)a->user_vm_start, a->size);
 }
 
-static bool arena_page_backed(void *data, uintptr_t addr);
+
+/*
+ * SEGV_ON_FAULT for this process's user view (after every (re)mapping): the
+ * uffd path registers the view (host touch of a hole → SIGBUS → SIGSEGV); the
+ * checked path keeps it PROT_NONE except for enabled pages.
+ */
+static int arm_user_view(struct ua_arena *a, char *eb, size_t ebsz)
+{
+	int err;
+
+	if (!(a->flags & UA_F_SEGV_ON_FAULT))
+		return 0;
+	if (a->fault_path == UA_ARENA_FAULT_UFFD) {
+		err = uffd_register(a->uffd, a->user_base, a->size);
+		if (err)
+			return ua_errf(eb, ebsz, err, "arena: cannot register the user view (%s)",
+				       strerror(-err));
+	} else {
+		if (mprotect(a->user_base, a->size, PROT_NONE))
+			return ua_errf(eb, ebsz, -errno, "arena: cannot protect the user view (%s)",
+				       strerror(errno));
+		a->segv_checked = true;
+		atomic_store(&a->segv_enforced, true);
+	}
+	err = ua_probe_register_segv_range((uintptr_t)a->user_base,
+					   (uintptr_t)a->user_base + a->size,
+					   a->segv_checked ? arena_user_fix : NULL, a);
+	if (err)
+		return ua_errf(eb, ebsz, err, "arena: too many SEGV_ON_FAULT arenas (%d)", err);
+	a->segv_range_registered = true;
+	return 0;
+}
 
 static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t ebsz)
 {
@@ -315,14 +352,7 @@ static int setup_fault_path(struct ua_arena *a, bool no_uffd, char *eb, size_t e
 			return ua_errf(eb, ebsz, err, "arena: too many arenas on the checked path (%d)",
 				       err);
 	}
-	if (a->flags & UA_F_SEGV_ON_FAULT && a->fault_path == UA_ARENA_FAULT_UFFD) {
-		err = ua_probe_register_segv_range((uintptr_t)a->user_base,
-						   (uintptr_t)a->user_base + a->size);
-		if (err)
-			return ua_errf(eb, ebsz, err, "arena: too many SEGV_ON_FAULT arenas (%d)", err);
-		a->segv_range_registered = true;
-	}
-	return 0;
+	return arm_user_view(a, eb, ebsz);
 }
 
 static int map_header(struct ua_arena *a, char *eb, size_t ebsz)
@@ -335,10 +365,29 @@ static int map_header(struct ua_arena *a, char *eb, size_t ebsz)
 	return 0;
 }
 
+/* The header layout is a function of max_entries alone. */
+static uint64_t backed_offset(void)
+{
+	return UA_ROUND_UP(sizeof(struct arena_shared), 64);
+}
+
+static uint64_t alloc_offset(uint32_t max_entries)
+{
+	return backed_offset() + UA_ROUND_UP(((uint64_t)max_entries + 63) / 64 * 8, 64);
+}
+
+static uint64_t header_size(uint32_t max_entries)
+{
+	return UA_ROUND_UP(alloc_offset(max_entries) + arena_alloc_state_size(max_entries),
+			   page_size());
+}
+
+/* Offsets are recomputed, never read back: a bad file cannot point us elsewhere. */
 static void bind_shared(struct ua_arena *a)
 {
-	arena_alloc_bind(&a->alloc, (uint8_t *)a->hdr + a->hdr->alloc_off, a->max_entries);
-	a->backed = (_Atomic uint64_t *)((uint8_t *)a->hdr + a->hdr->backed_off);
+	arena_alloc_bind(&a->alloc, (uint8_t *)a->hdr + alloc_offset(a->max_entries),
+			 a->max_entries);
+	a->backed = (_Atomic uint64_t *)((uint8_t *)a->hdr + backed_offset());
 }
 
 static struct ua_arena *arena_new(void)
@@ -365,8 +414,8 @@ static int init_header(struct ua_arena *a, const struct ua_arena_opts *o)
 	h->map_flags = o->map_flags;
 	h->map_extra = o->map_extra;
 	h->max_entries = o->max_entries;
-	h->backed_off = UA_ROUND_UP(sizeof(*h), 64);
-	h->alloc_off = h->backed_off + UA_ROUND_UP(((uint64_t)o->max_entries + 63) / 64 * 8, 64);
+	h->backed_off = backed_offset();
+	h->alloc_off = alloc_offset(o->max_entries);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
@@ -377,15 +426,6 @@ static int init_header(struct ua_arena *a, const struct ua_arena_opts *o)
 	bind_shared(a);
 	arena_alloc_init(&a->alloc);
 	return 0;
-}
-
-static uint64_t header_size(uint32_t max_entries)
-{
-	uint64_t sz = UA_ROUND_UP(sizeof(struct arena_shared), 64) +
-		      UA_ROUND_UP(((uint64_t)max_entries + 63) / 64 * 8, 64) +
-		      arena_alloc_state_size(max_entries);
-
-	return UA_ROUND_UP(sz, page_size());
 }
 
 int ua_arena_create(const struct ua_arena_opts *opts, struct ua_arena **out)
@@ -481,7 +521,11 @@ static int read_params(struct ua_arena *a, char *eb, size_t ebsz)
 		a->hdr_size = h->hdr_size;
 		a->user_vm_start = h->user_vm_start;
 		a->size = (uint64_t)a->max_entries * a->page_size;
-		if ((uint64_t)st.st_size != a->hdr_size + a->size ||
+		if (!a->max_entries || a->max_entries > UA_ARENA_MAX_PAGES ||
+		    (a->flags & ~(uint64_t)VALID_FLAGS) || !(a->flags & UA_F_MMAPABLE) ||
+		    !a->user_vm_start || (a->user_vm_start & (a->page_size - 1)) ||
+		    hi32(a->user_vm_start) != hi32(a->user_vm_start + a->size - 1) ||
+		    (uint64_t)st.st_size != a->hdr_size + a->size ||
 		    a->hdr_size != header_size(a->max_entries))
 			err = ua_errf(eb, ebsz, -EINVAL, "arena: inconsistent header (attach)");
 	}
@@ -557,13 +601,94 @@ void ua_arena_destroy(struct ua_arena *a)
 		close(a->uffd);
 	if (a->prog_area)
 		munmap(a->prog_area, KERN_VM_SZ);
-	if (a->user_base)
+	if (a->user_mapped)
 		munmap(a->user_base, a->size);
 	if (a->hdr)
 		munmap(a->hdr, a->hdr_size);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a);
+}
+
+/* ---- the kernel's mmap rules for the user view ---- */
+
+static void disarm_user_view(struct ua_arena *a)
+{
+	if (a->segv_range_registered)
+		ua_probe_unregister_segv_range((uintptr_t)a->user_base);
+	a->segv_range_registered = false;
+}
+
+int ua_arena_munmap(struct ua_arena *a, void *addr, size_t len)
+{
+	uint64_t start = (uintptr_t)addr, end;
+
+	if (!a || (start & (a->page_size - 1)) || !len)
+		return -EINVAL;
+	end = start + UA_ROUND_UP((uint64_t)len, a->page_size);
+	if (!a->user_mapped || end <= a->user_vm_start || start >= a->user_vm_start + a->size)
+		return 0; /* not the arena's range: nothing of ours to unmap */
+	/* Linux 6.18.44 refuses to split an arena VMA. */
+	if (start > a->user_vm_start || end < a->user_vm_start + a->size)
+		return -EINVAL;
+	disarm_user_view(a);
+	munmap(a->user_base, a->size);
+	a->user_mapped = false;
+	return 0;
+}
+
+int ua_arena_mmap(struct ua_arena *a, void *addr, size_t len, int prot, int flags, long offset,
+		  void **out)
+{
+	uint64_t rlen;
+	uint8_t *p;
+	int err;
+
+	if (!a || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (prot & PROT_EXEC) /* the map fd lives on a noexec mount */
+		return -EPERM;
+	if (prot & ~(PROT_READ | PROT_WRITE))
+		return -EINVAL;
+	rlen = UA_ROUND_UP((uint64_t)len, a->page_size);
+	/* arena's get_unmapped_area hook, then the mmap hook, in kernel order */
+	if (offset)
+		return -EINVAL;
+	if (!len || rlen > SZ_4G || rlen > a->size)
+		return len ? -E2BIG : -EINVAL;
+	if (rlen != a->size || (uintptr_t)addr != a->user_vm_start)
+		return -EINVAL;
+	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (a->user_mapped && !(flags & MAP_FIXED))
+		return -EBUSY;
+	if (a->user_mapped)
+		disarm_user_view(a);
+	p = mmap(a->user_base, a->size, prot,
+		 MAP_SHARED | (a->user_mapped ? MAP_FIXED : MAP_FIXED_NOREPLACE), a->fd,
+		 (off_t)a->hdr_size);
+	if (p == MAP_FAILED) {
+		err = errno == EEXIST ? -EBUSY : -errno;
+		if (a->user_mapped) /* MAP_FIXED failed: the old view is gone either way */
+			a->user_mapped = false;
+		return err;
+	}
+	if (p != a->user_base) {
+		munmap(p, a->size);
+		return -EBUSY;
+	}
+	madvise(p, a->size, MADV_DONTFORK);
+	a->user_mapped = true;
+	a->user_prot = prot;
+	err = arm_user_view(a, NULL, 0);
+	if (err) {
+		munmap(p, a->size);
+		a->user_mapped = false;
+		return err;
+	}
+	*out = p;
+	return 0;
 }
 
 /* ---- pages ---- */
@@ -649,6 +774,36 @@ static void set_backed(struct ua_arena *a, uint32_t first, uint32_t cnt, bool on
 	}
 }
 
+/*
+ * Checked path + SEGV_ON_FAULT: this process's user view is readable only
+ * where it enabled allocated pages. Each protection boundary is a VMA; when
+ * the kernel refuses more (vm.max_map_count) enforcement is given up for
+ * this process (the view becomes RW) rather than breaking allocated pages.
+ */
+static void user_view_protect(struct ua_arena *a, uint64_t first, uint32_t cnt, bool enable)
+{
+	if (!atomic_load(&a->segv_enforced) || !a->user_mapped)
+		return;
+	if (mprotect(a->user_base + first * a->page_size, cnt * a->page_size,
+		     enable ? a->user_prot : PROT_NONE)) {
+		atomic_store(&a->segv_enforced, false);
+		mprotect(a->user_base, a->size, a->user_prot);
+	}
+}
+
+/* Signal handler side of the above: enables an allocated page on first touch. */
+static bool arena_user_fix(void *data, uintptr_t addr)
+{
+	struct ua_arena *a = data;
+	uint64_t page = (addr - (uintptr_t)a->user_base) / a->page_size;
+
+	if (!atomic_load(&a->segv_enforced) || page >= a->max_entries ||
+	    !(atomic_load_explicit(&a->backed[page / 64], memory_order_acquire) >> (page % 64) & 1))
+		return false;
+	user_view_protect(a, page, 1, true);
+	return true;
+}
+
 void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, int node_id,
 			   uint64_t flags)
 {
@@ -690,6 +845,8 @@ void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, in
 		goto out_fail;
 	}
 	set_backed(a, (uint32_t)pgoff, page_cnt, true);
+	if (a->segv_checked)
+		user_view_protect(a, (uint64_t)pgoff, page_cnt, true);
 	arena_unlock(a);
 	uaddr32 = (uint32_t)(a->user_vm_start + (uint64_t)pgoff * a->page_size);
 	return (void *)(uintptr_t)(hi32(a->user_vm_start) | uaddr32);
@@ -719,6 +876,8 @@ void ua_arena_free_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	arena_lock(a);
 	arena_alloc_set(&a->alloc, (uint32_t)pgoff, (uint32_t)cnt);
 	set_backed(a, (uint32_t)pgoff, (uint32_t)cnt, false);
+	if (a->segv_checked)
+		user_view_protect(a, pgoff, (uint32_t)cnt, false);
 	/* Drops the pages from every mapping in every process and frees them. */
 	fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data_off(a, pgoff),
 		  (off_t)(cnt * a->page_size));
@@ -777,42 +936,42 @@ uint64_t ua_arena_cast_user(const struct ua_arena *a, uint64_t v)
 {
 	uint32_t lo = (uint32_t)v;
 
-	if (a->flags & UA_F_NO_USER_CONV)
+	if (!a || (a->flags & UA_F_NO_USER_CONV))
 		return lo;
 	return lo ? hi32(a->user_vm_start) | lo : 0;
 }
 
 void *ua_arena_user_base(const struct ua_arena *a)
 {
-	return a->user_base;
+	return a ? a->user_base : NULL;
 }
 
 uint64_t ua_arena_size(const struct ua_arena *a)
 {
-	return a->size;
+	return a ? a->size : 0;
 }
 
 int ua_arena_fd(const struct ua_arena *a)
 {
-	return a->fd;
+	return a ? a->fd : -EINVAL;
 }
 
 uint64_t ua_arena_flags(const struct ua_arena *a)
 {
-	return a->flags;
+	return a ? a->flags : 0;
 }
 
 uint32_t ua_arena_max_entries(const struct ua_arena *a)
 {
-	return a->max_entries;
+	return a ? a->max_entries : 0;
 }
 
 enum ua_arena_fault_path ua_arena_fault_path(const struct ua_arena *a)
 {
-	return a->fault_path;
+	return a ? a->fault_path : (enum ua_arena_fault_path)0;
 }
 
 uint8_t *ua_arena_prog_base(const struct ua_arena *a)
 {
-	return a->prog_base;
+	return a ? a->prog_base : NULL;
 }

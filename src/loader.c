@@ -620,6 +620,7 @@ static int object_init(struct ua_object *obj, const struct ua_object_open_opts *
 		obj->nr_cpus = online_cpus();
 	obj->trace = OPTS_GET(opts, trace, NULL);
 	obj->trace_ctx = OPTS_GET(opts, trace_ctx, NULL);
+	obj->helpers = OPTS_GET(opts, helpers, NULL);
 	obj->cpu_busy = calloc(obj->nr_cpus, sizeof(bool));
 	if (!obj->cpu_busy)
 		return -ENOMEM;

@@ -53,6 +53,7 @@ struct ua_object {
 	uint32_t nr_cpus;
 	ua_trace_fn trace;
 	void *trace_ctx;
+	const struct ua_helpers *helpers;    /* embedder's helpers, before the built-ins */
 	struct ua_mem_region *regions;       /* map values + map structs, for bounds checks */
 	size_t n_regions;
 	/* CPU id pool for concurrent test runs */

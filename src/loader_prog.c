@@ -153,7 +153,7 @@ static int check_rels(struct ld_state *ld, size_t sec, const char *pname)
 static int kfunc_index(struct ld_state *ld, const char *name, int32_t *idx)
 {
 	struct ua_object *obj = ld->obj;
-	const struct ua_helper_def *d = ua_kfunc_by_name(name);
+	const struct ua_helper_def *d = ua_kfunc_by_name_in(obj->helpers, name);
 
 	if (!d)
 		return -ENOENT;
@@ -191,6 +191,32 @@ static int kconfig_offset(struct ld_state *ld, const char *name, uint32_t *off)
 
 #define RERR(e, fmt, ...) \
 	LERR(ld, e, "prog '%s' insn %zu: " fmt, lk->prog->name, out_idx, ##__VA_ARGS__)
+
+/*
+ * ld_imm64 of a function address (bpf_loop callbacks): like libbpf, the
+ * target function is linked into the program as a subprogram and the insn
+ * becomes src_reg BPF_PSEUDO_FUNC with imm = target - insn - 1.
+ */
+static int reloc_func_ptr(struct link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname)
+{
+	struct ld_state *ld = lk->ld;
+	struct ua_insn *in = &lk->out[out_idx];
+	size_t tsec = sym->st_shndx, fstart, flen, fout;
+	int64_t byte = (int64_t)sym->st_value + in[0].imm, tidx = byte / 8;
+	int ret;
+
+	if (byte < 0 || byte % 8 || (size_t)tidx >= ld->secs[tsec].n_insns ||
+	    find_func(ld, tsec, (size_t)tidx, &fstart, &flen))
+		return RERR(-EINVAL, "function pointer to '%s' names no function", sname);
+	ret = add_piece(lk, tsec, fstart, flen, &fout);
+	if (ret)
+		return ret;
+	in = &lk->out[out_idx]; /* add_piece may move out */
+	in[0].src_reg = UA_PSEUDO_FUNC;
+	in[0].imm = (int32_t)((int64_t)fout + (tidx - (int64_t)fstart) - (int64_t)out_idx - 1);
+	in[1].imm = 0;
+	return 0;
+}
 
 /* ld_imm64 at out[out_idx] relocated against symbol sym (name sname). */
 static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname,
@@ -252,8 +278,7 @@ static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, 
 		in[1].imm = (int32_t)(uint32_t)off;
 		return 0;
 	case LD_SEC_PROG:
-		return RERR(-EOPNOTSUPP, "function pointer to '%s' (callbacks) is not supported",
-			    sname);
+		return reloc_func_ptr(lk, out_idx, sym, sname);
 	default:
 		return RERR(-EINVAL, "relocation against unknown symbol '%s' (section %s)", sname,
 			    ts->name ? ts->name : "?");
@@ -640,7 +665,9 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 
 static ua_helper_fn resolve_helper(void *ctx, int32_t id, const char **name)
 {
-	const struct ua_helper_def *d = ua_helper_by_id(id);
+	const struct ua_program *prog = ctx;
+	const struct ua_helper_def *d =
+		ua_helper_by_id_in(prog && prog->obj ? prog->obj->helpers : NULL, id);
 
 	if (!d)
 		return NULL;

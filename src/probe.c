@@ -88,6 +88,8 @@ struct code_range {
 struct segv_range {
 	_Atomic uintptr_t start; /* 0 = free slot */
 	_Atomic uintptr_t end;
+	ua_probe_segv_fix_fn fix;
+	void *data;
 };
 
 struct checked_range {
@@ -129,16 +131,16 @@ static uintptr_t code_range_lookup(uintptr_t pc, void *uc)
 	return 0;
 }
 
-static bool in_segv_range(uintptr_t addr)
+static struct segv_range *find_segv_range(uintptr_t addr)
 {
 	for (int i = 0; i < MAX_SEGV_RANGES; i++) {
 		uintptr_t start = atomic_load_explicit(&segv_ranges[i].start, memory_order_acquire);
 
 		if (start && addr >= start &&
 		    addr < atomic_load_explicit(&segv_ranges[i].end, memory_order_relaxed))
-			return true;
+			return &segv_ranges[i];
 	}
-	return false;
+	return NULL;
 }
 
 static void on_fault(int sig, siginfo_t *info, void *ucv);
@@ -203,6 +205,7 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
 	int saved_errno = errno;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	uintptr_t resume = 0;
+	struct segv_range *sr = NULL;
 
 	if (info->si_code > 0) { /* raised by a fault, not sent by kill() */
 		resume = extable_lookup(pc);
@@ -211,8 +214,10 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
 	}
 	if (resume) {
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)resume;
-	} else if (sig == SIGBUS && info->si_code > 0 && in_segv_range((uintptr_t)info->si_addr)) {
-		deliver_as_segv(info, ucv);
+	} else if (info->si_code > 0 && (sr = find_segv_range((uintptr_t)info->si_addr))) {
+		/* checked path: an allocated page this process had not enabled yet */
+		if (!(sig == SIGSEGV && sr->fix && sr->fix(sr->data, (uintptr_t)info->si_addr)))
+			deliver_as_segv(info, ucv);
 	} else {
 		deliver(sig, info, ucv, sig == SIGSEGV ? &prev_segv : &prev_bus);
 	}
@@ -425,7 +430,8 @@ void ua_probe_unregister_code(uintptr_t start)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-int ua_probe_register_segv_range(uintptr_t start, uintptr_t end)
+int ua_probe_register_segv_range(uintptr_t start, uintptr_t end, ua_probe_segv_fix_fn fix,
+				 void *data)
 {
 	int err = -ENOSPC;
 
@@ -436,6 +442,8 @@ int ua_probe_register_segv_range(uintptr_t start, uintptr_t end)
 		if (atomic_load_explicit(&segv_ranges[i].start, memory_order_relaxed))
 			continue;
 		atomic_store_explicit(&segv_ranges[i].end, end, memory_order_relaxed);
+		segv_ranges[i].fix = fix;
+		segv_ranges[i].data = data;
 		atomic_store_explicit(&segv_ranges[i].start, start, memory_order_release);
 		err = 0;
 		break;

@@ -47,11 +47,17 @@ int ua_probe_register_code(uintptr_t start, uintptr_t end, ua_fault_resolver fn,
 void ua_probe_unregister_code(uintptr_t start);
 
 /*
- * Host address ranges (user views of SEGV_ON_FAULT arenas, registered with
- * userfaultfd in SIGBUS mode) where a SIGBUS from a missing page is delivered
- * as SIGSEGV/SEGV_MAPERR, as the kernel's arena fault handler does.
+ * Host address ranges (user views of SEGV_ON_FAULT arenas) where a fault on
+ * an unallocated page must reach the host as SIGSEGV/SEGV_MAPERR, as the
+ * kernel's arena fault handler delivers it. uffd path: the view is registered
+ * with userfaultfd in SIGBUS mode and fix is NULL. Checked path: the view is
+ * PROT_NONE where this process has not enabled pages yet; on SIGSEGV the
+ * handler calls fix(data, addr), which enables the page and returns true when
+ * it is allocated (the access is retried). fix must be async-signal-safe.
  */
-int ua_probe_register_segv_range(uintptr_t start, uintptr_t end);
+typedef bool (*ua_probe_segv_fix_fn)(void *data, uintptr_t addr);
+int ua_probe_register_segv_range(uintptr_t start, uintptr_t end, ua_probe_segv_fix_fn fix,
+				 void *data);
 void ua_probe_unregister_segv_range(uintptr_t start);
 
 /*

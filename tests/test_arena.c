@@ -13,6 +13,7 @@
 #include <uarena.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -448,7 +449,9 @@ TEST(arena, best_fit_sees_host_faults_in_other_runs)
 
 static void segv_handler(int sig, siginfo_t *info, void *uc)
 {
-	_exit(sig == SIGSEGV && info->si_code == SEGV_MAPERR ? 42 : 43);
+	if (sig != SIGSEGV)
+		_exit(43);
+	_exit(info->si_code == SEGV_MAPERR ? 42 : info->si_code == SEGV_ACCERR ? 44 : 45);
 }
 
 static int run_child(void (*fn)(void))
@@ -465,23 +468,30 @@ static int run_child(void (*fn)(void))
 	return st;
 }
 
+static bool segv_no_uffd;
+
 static void touch_unallocated_segv_arena_with_handler(void)
 {
 	struct sigaction sa = { .sa_sigaction = segv_handler, .sa_flags = SA_SIGINFO };
-	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, false);
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, segv_no_uffd);
 	volatile uint8_t *p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	int pipefd[2];
 
 	sigaction(SIGSEGV, &sa, NULL);
 	p[0] = 1; /* allocated: fine */
 	if (p[0] != 1)
 		_exit(2);
+	/* kernel-mode access to an allocated page works too */
+	if (pipe(pipefd) || write(pipefd[1], "xy", 2) != 2 || read(pipefd[0], (void *)p, 2) != 2 ||
+	    p[1] != 'y')
+		_exit(4);
 	(void)p[PG]; /* unallocated: SIGSEGV */
 	_exit(3);
 }
 
 static void touch_unallocated_segv_arena_default(void)
 {
-	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, false);
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, segv_no_uffd);
 	volatile uint8_t *p = ua_arena_user_base(a);
 
 	signal(SIGSEGV, SIG_DFL);
@@ -489,23 +499,61 @@ static void touch_unallocated_segv_arena_default(void)
 	_exit(3);
 }
 
-TEST(arena, segv_on_fault_delivers_sigsegv)
+static void touch_freed_segv_arena(void)
 {
-	int st = run_child(touch_unallocated_segv_arena_with_handler);
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, segv_no_uffd);
+	volatile uint8_t *p = ua_arena_alloc_pages(a, NULL, 2, -1, 0);
 
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42);
+	signal(SIGSEGV, SIG_DFL);
+	p[PG] = 1;
+	ua_arena_free_pages(a, (void *)p, 2);
+	(void)p[PG];
+	_exit(3);
+}
+
+static void check_segv_on_fault(bool no_uffd)
+{
+	int st;
+
+	segv_no_uffd = no_uffd;
+	/*
+	 * A host handler installed after uarena's sees the fault directly: on the
+	 * checked path that is the PROT_NONE fault (SEGV_ACCERR), not the
+	 * kernel's SEGV_MAPERR (docs/arena-design.md §3).
+	 */
+	st = run_child(touch_unallocated_segv_arena_with_handler);
+	CHECK_EQ(st, (no_uffd ? 44 : 42) << 8);
 	st = run_child(touch_unallocated_segv_arena_default);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	st = run_child(touch_freed_segv_arena);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
 }
 
-TEST(arena, segv_on_fault_page_stays_free)
+TEST(arena, segv_on_fault_delivers_sigsegv_uffd)
 {
-	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, false);
+	check_segv_on_fault(false);
+}
 
+TEST(arena, segv_on_fault_delivers_sigsegv_checked)
+{
+	check_segv_on_fault(true);
+}
+
+static void check_segv_page_stays_free(bool no_uffd)
+{
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, no_uffd);
+
+	segv_no_uffd = no_uffd;
 	CHECK_EQ(run_child(touch_unallocated_segv_arena_default) & 0x7f, SIGSEGV);
 	CHECK(!file_has_data(a, 2));
 	CHECK(ua_arena_alloc_pages(a, (uint8_t *)ua_arena_user_base(a) + 2 * PG, 1, -1, 0) != NULL);
 	ua_arena_destroy(a);
+}
+
+TEST(arena, segv_on_fault_page_stays_free)
+{
+	check_segv_page_stays_free(false);
+	check_segv_page_stays_free(true);
 }
 
 TEST(arena, casts)
@@ -633,4 +681,162 @@ TEST(arena, attach_rejects_foreign_files)
 	CHECK(a == NULL);
 	CHECK_EQ(ua_arena_attach(-1, NULL, &a), -EBADF);
 	close(fd);
+}
+
+struct thread_arg {
+	struct ua_arena *a;
+	int id;
+	int bad;
+};
+
+static void *alloc_free_worker(void *p)
+{
+	struct thread_arg *t = p;
+
+	for (int i = 0; i < 2000; i++) {
+		uint32_t cnt = 1 + (uint32_t)((i + t->id) % 3);
+		uint8_t *m = ua_arena_alloc_pages(t->a, NULL, cnt, -1, 0);
+
+		if (!m)
+			continue; /* momentarily full: fine */
+		for (uint32_t k = 0; k < cnt; k++)
+			if (m[k * PG] != 0)
+				t->bad++;
+		for (uint32_t k = 0; k < cnt; k++)
+			m[k * PG] = (uint8_t)t->id;
+		for (uint32_t k = 0; k < cnt; k++)
+			if (m[k * PG] != (uint8_t)t->id)
+				t->bad++;
+		ua_arena_free_pages(t->a, m, cnt);
+	}
+	return NULL;
+}
+
+TEST(arena, threads_never_share_pages)
+{
+	struct ua_arena *a = make_arena(32, 0, 0, false);
+	struct thread_arg args[4];
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ a, i + 1, 0 };
+		REQUIRE(pthread_create(&th[i], NULL, alloc_free_worker, &args[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].bad, 0);
+	}
+	/* everything was given back */
+	CHECK(ua_arena_alloc_pages(a, NULL, 32, -1, 0) == ua_arena_user_base(a));
+	ua_arena_destroy(a);
+}
+
+TEST(arena, mmap_rules_of_the_kernel)
+{
+	struct ua_arena *a = make_arena(4, 0, 0, false);
+	uint8_t *base = ua_arena_user_base(a);
+	uint8_t *p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	void *out = (void *)1;
+	const int rw = PROT_READ | PROT_WRITE;
+
+	REQUIRE(p == base);
+	p[3] = 33;
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_SHARED, 0, &out), -EBUSY); /* mapped */
+	CHECK(out == NULL);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw | PROT_EXEC, MAP_SHARED, 0, &out), -EPERM);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_SHARED, (long)PG, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base, 5 * PG, rw, MAP_SHARED, 0, &out), -E2BIG);
+	CHECK_EQ(ua_arena_mmap(a, base, (size_t)(1ull << 32) + PG, rw, MAP_SHARED, 0, &out), -E2BIG);
+	CHECK_EQ(ua_arena_mmap(a, base, 2 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, NULL, 4 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base + PG, 4 * PG, rw, MAP_SHARED, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, rw, MAP_PRIVATE, 0, &out), -EINVAL);
+	CHECK_EQ(ua_arena_munmap(a, base + PG, PG), -EINVAL); /* no splitting */
+	CHECK_EQ(ua_arena_munmap(a, base, 2 * PG), -EINVAL);
+	/* MAP_FIXED over the existing view replaces it; contents stay */
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG - 100, rw, MAP_SHARED | MAP_FIXED, 0, &out), 0);
+	CHECK(out == base && base[3] == 33);
+	/* full munmap, then mmap at the old address: pages intact */
+	CHECK_EQ(ua_arena_munmap(a, base, 4 * PG), 0);
+	CHECK_EQ(ua_arena_munmap(a, base, 4 * PG), 0); /* nothing left: no-op */
+	ua_arena_free_pages(a, NULL, 1); /* no-op, the arena works unmapped */
+	CHECK_EQ(ua_probe_load(prog(a, (uintptr_t)base + 3, 0), 1), 33);
+	CHECK_EQ(ua_arena_mmap(a, base, 4 * PG, PROT_READ, MAP_SHARED, 0, &out), 0);
+	CHECK(out == base && base[3] == 33);
+	ua_arena_destroy(a);
+}
+
+static struct ua_arena *mmap_child_arena;
+
+static void write_to_read_only_view(void)
+{
+	uint8_t *base = ua_arena_user_base(mmap_child_arena);
+	void *out;
+
+	signal(SIGSEGV, SIG_DFL);
+	if (ua_arena_munmap(mmap_child_arena, base, 4 * PG) ||
+	    ua_arena_mmap(mmap_child_arena, base, 4 * PG, PROT_READ, MAP_SHARED, 0, &out))
+		_exit(1);
+	if (((volatile uint8_t *)base)[1] != 0) /* reading is fine */
+		_exit(2);
+	((volatile uint8_t *)base)[1] = 1;
+	_exit(3);
+}
+
+static void touch_unmapped_view(void)
+{
+	uint8_t *base = ua_arena_user_base(mmap_child_arena);
+
+	signal(SIGSEGV, SIG_DFL);
+	if (ua_arena_munmap(mmap_child_arena, base, 4 * PG))
+		_exit(1);
+	((volatile uint8_t *)base)[1] = 1;
+	_exit(3);
+}
+
+TEST(arena, mmap_read_only_and_unmapped_views_fault)
+{
+	mmap_child_arena = make_arena(4, 0, 0, false);
+	REQUIRE(ua_arena_alloc_pages(mmap_child_arena, NULL, 1, -1, 0) != NULL);
+	CHECK_EQ(run_child(write_to_read_only_view) & 0x7f, SIGSEGV);
+	CHECK_EQ(run_child(touch_unmapped_view) & 0x7f, SIGSEGV);
+	ua_arena_destroy(mmap_child_arena);
+}
+
+/* A host handler that chains, as docs/arena-design.md asks of hosts. */
+static struct sigaction chained_old;
+static uintptr_t expected_fault;
+
+static void chaining_handler(int sig, siginfo_t *si, void *uc)
+{
+	if ((uintptr_t)si->si_addr == expected_fault)
+		_exit(42);
+	chained_old.sa_sigaction(sig, si, uc);
+}
+
+static void remap_then_touch_segv_arena(void)
+{
+	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, segv_no_uffd);
+	uint8_t *base = ua_arena_user_base(a);
+	volatile uint8_t *p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	struct sigaction sa = { .sa_sigaction = chaining_handler, .sa_flags = SA_SIGINFO };
+	void *out;
+
+	expected_fault = (uintptr_t)base + 2 * PG;
+	if (sigaction(SIGSEGV, &sa, &chained_old) || !(chained_old.sa_flags & SA_SIGINFO))
+		_exit(2);
+	if (ua_arena_munmap(a, base, 4 * PG) ||
+	    ua_arena_mmap(a, base, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, 0, &out))
+		_exit(1);
+	p[0] = 1; /* allocated: fine after the remap too */
+	((volatile uint8_t *)base)[2 * PG] = 1;
+	_exit(3);
+}
+
+TEST(arena, mmap_again_keeps_segv_on_fault)
+{
+	segv_no_uffd = false;
+	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
+	segv_no_uffd = true;
+	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
 }

@@ -106,6 +106,9 @@ static int peer_side(int sock)
 	m.status = 0;
 	if ((uintptr_t)base != m.base)
 		m.status = 12;
+	else if (ua_arena_fault_path(a) != (getenv("UA_ARENA_NO_UFFD") ? UA_ARENA_FAULT_CHECKED
+								     : UA_ARENA_FAULT_UFFD))
+		m.status = 19;
 	else if (*(uint32_t *)base != 0x11223344u)
 		m.status = 13;
 	else if (ua_probe_load(ua_arena_prog_addr(ua_arena_prog_base(a), m.base, 0), 4) != 0x11223344u)
@@ -139,7 +142,7 @@ __attribute__((constructor)) static void arena_peer_entry(void)
 		_exit(peer_side(atoi(s)));
 }
 
-static pid_t spawn_peer(int sock)
+static pid_t spawn_peer(int sock, bool no_uffd)
 {
 	char num[16];
 	pid_t pid = fork();
@@ -148,16 +151,19 @@ static pid_t spawn_peer(int sock)
 	if (pid == 0) {
 		snprintf(num, sizeof(num), "%d", sock);
 		setenv("UA_ARENA_PEER_SOCK", num, 1);
+		if (no_uffd)
+			setenv("UA_ARENA_NO_UFFD", "1", 1);
 		execl("/proc/self/exe", "run", "no-test-has-this-name", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
 }
 
-TEST(arena_multiproc, unrelated_process_shares_pages_and_allocator)
+static void share_with_peer(bool no_uffd)
 {
 	struct ua_arena *a = NULL;
-	UA_OPTS(ua_arena_opts, o, .max_entries = PEER_PAGES, .map_flags = UA_F_MMAPABLE);
+	UA_OPTS(ua_arena_opts, o, .max_entries = PEER_PAGES, .map_flags = UA_F_MMAPABLE,
+		.no_uffd = no_uffd);
 	struct peer_msg m = { 0 };
 	int sv[2], st, n;
 	uint8_t *base, *p0;
@@ -169,7 +175,7 @@ TEST(arena_multiproc, unrelated_process_shares_pages_and_allocator)
 	p0 = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
 	REQUIRE(p0 == base);
 	*(uint32_t *)p0 = 0x11223344u;
-	pid = spawn_peer(sv[1]);
+	pid = spawn_peer(sv[1], no_uffd);
 	close(sv[1]);
 	m.base = (uintptr_t)base;
 	REQUIRE(send_msg(sv[0], &m, ua_arena_fd(a)) == 0);
@@ -195,6 +201,16 @@ TEST(arena_multiproc, unrelated_process_shares_pages_and_allocator)
 	ua_arena_destroy(a);
 }
 
+TEST(arena_multiproc, unrelated_process_shares_pages_and_allocator)
+{
+	share_with_peer(false);
+}
+
+TEST(arena_multiproc, unrelated_process_shares_pages_checked_path)
+{
+	share_with_peer(true);
+}
+
 TEST(arena_multiproc, lock_holder_death_is_recovered)
 {
 	struct ua_arena *a = NULL;
@@ -218,5 +234,35 @@ TEST(arena_multiproc, lock_holder_death_is_recovered)
 	ua_arena_free_pages(a, base, 1);
 	CHECK(ua_arena_alloc_pages(a, NULL, 1, -1, 0) == base);
 	CHECK(ua_arena_alloc_pages(a, base + PG, 1, -1, 0) == NULL);
+	ua_arena_destroy(a);
+}
+
+TEST(arena_multiproc, checked_segv_on_fault_enables_pages_allocated_elsewhere)
+{
+	struct ua_arena *a = NULL, *b = NULL;
+	UA_OPTS(ua_arena_opts, o, .max_entries = 4, .map_flags = UA_F_MMAPABLE | UA_F_SEGV_ON_FAULT,
+		.no_uffd = true);
+	UA_OPTS(ua_arena_opts, ao, .no_uffd = true);
+	uint8_t *p;
+	int st;
+	pid_t pid;
+
+	REQUIRE_EQ(ua_arena_create(&o, &a), 0);
+	p = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	REQUIRE(p != NULL);
+	p[5] = 0x77;
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		/* the child did not inherit the views (DONTFORK): attach; page 0 is
+		 * PROT_NONE here until the first touch enables it */
+		if (ua_arena_attach(ua_arena_fd(a), &ao, &b))
+			_exit(1);
+		if (ua_arena_user_base(b) != p || ua_arena_fault_path(b) != UA_ARENA_FAULT_CHECKED)
+			_exit(2);
+		_exit(((volatile uint8_t *)p)[5] == 0x77 ? 0 : 3);
+	}
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	CHECK_EQ(st, 0);
 	ua_arena_destroy(a);
 }

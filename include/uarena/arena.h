@@ -78,6 +78,21 @@ UA_API int ua_arena_open(const char *path, const struct ua_arena_opts *opts,
 UA_API void ua_arena_destroy(struct ua_arena *a);
 
 /*
+ * mmap()/munmap() of the arena fd with the kernel's arena rules (spec §2),
+ * for host code that manages its user view: ua_arena_munmap() of the whole
+ * view removes it from this process (later touches fault like after
+ * munmap; a partial range → -EINVAL, as 6.18.44 refuses splits);
+ * ua_arena_mmap() maps it again, only at user_vm_start with the full
+ * length: PROT_EXEC → -EPERM, offset != 0 → -EINVAL, len > size → -E2BIG,
+ * other len or addr → -EINVAL, MAP_PRIVATE → -EINVAL, already mapped
+ * without MAP_FIXED → -EBUSY. PROT_READ-only and PROT_NONE views are allowed.
+ * prot/flags are mmap(2)'s.
+ */
+UA_API int ua_arena_mmap(struct ua_arena *a, void *addr, size_t len, int prot, int flags,
+			 long offset, void **out);
+UA_API int ua_arena_munmap(struct ua_arena *a, void *addr, size_t len);
+
+/*
  * bpf_arena_alloc_pages(): returns the user-form address of page_cnt fresh
  * zeroed pages, or NULL exactly where the kernel returns NULL (flags != 0,
  * page_cnt 0 or too big, node_id not -1/0, unaligned or out-of-range addr,

@@ -34,6 +34,7 @@ struct ua_object;
 struct ua_program;
 struct ua_map;
 struct ua_arena;
+struct ua_helpers;
 
 /* bpf_printk sink: msg is the formatted line (no trailing NUL guaranteed, len given). */
 typedef int (*ua_trace_fn)(void *ctx, const char *msg, size_t len);
@@ -54,9 +55,12 @@ struct ua_object_open_opts {
 	void *trace_ctx;
 	/* Prefix of global-data map names ("obj" in "obj.bss"); NULL = from the path. */
 	const char *object_name;
+	/* Embedder helpers/kfuncs (include/uarena/helpers.h), consulted before the
+	 * built-ins; must outlive the object. NULL = built-ins only. */
+	const struct ua_helpers *helpers;
 	size_t : 0;
 };
-#define ua_object_open_opts__last_field object_name
+#define ua_object_open_opts__last_field helpers
 
 UA_API int ua_object_open(const char *path, const struct ua_object_open_opts *opts,
 			  struct ua_object **out);
