@@ -114,6 +114,8 @@ int ua_map_lookup_elem(struct ua_map *m, const void *key, void *value)
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
+	if (!value && m->value_size)
+		return m->type == UA_MAP_ARENA_TYPE ? -EINVAL : -EFAULT;
 	if (m->ops->lookup_user)
 		return m->ops->lookup_user(m, key, value);
 	void *p = m->ops->lookup(m, key, 0);
@@ -135,6 +137,8 @@ int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uin
 		return ret;
 	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
+	if (!value && m->value_size)
+		return -EFAULT;
 	if (m->ops->update_user)
 		return m->ops->update_user(m, key, value, flags);
 	return m->ops->update(m, key, value, flags, 0);
@@ -160,5 +164,7 @@ int ua_map_get_next_key(struct ua_map *m, const void *key, void *next_key)
 		return -EINVAL;
 	if (m->key_size == 0 && key)
 		return -EINVAL;
+	if (!next_key && m->key_size)
+		return -EFAULT;
 	return m->ops->get_next_key(m, key, next_key);
 }

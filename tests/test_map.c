@@ -103,6 +103,12 @@ TEST(map, array_semantics)
 	CHECK_EQ(ua_map_get_next_key(m, &k, &next), 0);
 	CHECK_EQ(next, 0);
 	CHECK_EQ(ua_map_lookup_elem(m, NULL, got), -EFAULT);
+	/* NULL user buffers are bad addresses, not crashes. */
+	k = 0;
+	CHECK_EQ(ua_map_lookup_elem(m, &k, NULL), -EFAULT);
+	CHECK_EQ(ua_map_update_elem(m, &k, NULL, 0), -EFAULT);
+	CHECK_EQ(ua_map_get_next_key(m, &k, NULL), -EFAULT);
+	CHECK_EQ(ua_map_lookup_elem(NULL, &k, got), -EINVAL);
 	ua_map_free(m);
 }
 
