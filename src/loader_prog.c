@@ -395,18 +395,56 @@ static int target_map_field(const char *type, const char *field, uint32_t *off, 
 	return -ENOENT;
 }
 
+/* Where an access string leads: bit offset, bitfield size (0: not one), type. */
+struct core_field {
+	uint64_t bit_off;
+	uint32_t bit_sz;
+	uint32_t type_id; /* the field's type, modifiers skipped */
+	uint32_t byte_sz; /* target size for uarena-defined fields, else 0 */
+};
+
+/* One "member index" step of an access string on struct/union t. */
+static int core_member_step(struct ld_state *ld, const struct ua_btf_type *t, unsigned long idx,
+			    struct core_field *f, const char **why)
+{
+	const struct ua_btf *btf = ld->btf;
+
+	if (idx >= ua_btf_vlen(t)) {
+		*why = "member index out of range";
+		return -EINVAL;
+	}
+	const struct ua_btf_member *m = &ua_btf_members(t)[idx];
+	const char *sname = ua_btf_name(btf, t), *mname = ua_btf_str(btf, m->name_off);
+	uint32_t toff, tsize;
+
+	f->type_id = ua_btf_skip_mods(btf, m->type);
+	f->bit_sz = ua_btf_kflag(t) ? m->offset >> 24 : 0;
+	f->byte_sz = 0;
+	if (sname && (!strcmp(sname, "bpf_map") || !strcmp(sname, "bpf_arena"))) {
+		if (target_map_field(sname, mname, &toff, &tsize)) {
+			*why = "struct bpf_map/bpf_arena field not provided by uarena";
+			return -ESRCH;
+		}
+		f->bit_off += (uint64_t)toff * 8;
+		f->bit_sz = 0;
+		f->byte_sz = tsize;
+		return 0;
+	}
+	f->bit_off += ua_btf_member_bit_offset(t, m->offset);
+	return 0;
+}
+
 /*
- * Walks access string "0:1:2" from root type_id: first index is an array
- * index on the root, then member/element indexes. Returns byte offset and
- * size of the final field (in our target layout).
+ * Walks access string "0:1:2" from root type_id (first index: array index
+ * on the root; then member/element indexes) through our target layout,
+ * which is the local one except for struct bpf_map/bpf_arena.
  */
-static int core_field(struct ld_state *ld, uint32_t type_id, const char *spec, uint32_t *off_out,
-		      uint32_t *size_out, const char **why)
+static int core_walk(struct ld_state *ld, uint32_t type_id, const char *spec,
+		     struct core_field *f, const char **why)
 {
 	const struct ua_btf *btf = ld->btf;
 	uint32_t id = ua_btf_skip_mods(btf, type_id);
 	int64_t sz = ua_btf_resolve_size(btf, id);
-	uint64_t off;
 	char *end;
 	unsigned long idx = strtoul(spec, &end, 10);
 
@@ -414,7 +452,7 @@ static int core_field(struct ld_state *ld, uint32_t type_id, const char *spec, u
 		*why = "bad access string or root type";
 		return -EINVAL;
 	}
-	off = idx * (uint64_t)sz;
+	*f = (struct core_field){ .bit_off = idx * (uint64_t)sz * 8, .type_id = id };
 	while (*end == ':') {
 		spec = end + 1;
 		idx = strtoul(spec, &end, 10);
@@ -422,50 +460,108 @@ static int core_field(struct ld_state *ld, uint32_t type_id, const char *spec, u
 			*why = "bad access string";
 			return -EINVAL;
 		}
-		const struct ua_btf_type *t = ua_btf_type_by_id(btf, id);
+		const struct ua_btf_type *t = ua_btf_type_by_id(btf, f->type_id);
+		int ret;
 
 		if (t && (ua_btf_kind(t) == UA_BTF_KIND_STRUCT || ua_btf_kind(t) == UA_BTF_KIND_UNION)) {
-			if (idx >= ua_btf_vlen(t)) {
-				*why = "member index out of range";
-				return -EINVAL;
-			}
-			const struct ua_btf_member *m = &ua_btf_members(t)[idx];
-			const char *sname = ua_btf_name(btf, t), *mname = ua_btf_str(btf, m->name_off);
-			uint32_t toff, tsize;
-
-			if (sname && (!strcmp(sname, "bpf_map") || !strcmp(sname, "bpf_arena"))) {
-				if (target_map_field(sname, mname, &toff, &tsize)) {
-					*why = "struct bpf_map/bpf_arena field not provided by uarena";
-					return -ESRCH;
-				}
-				off += toff;
-				*size_out = tsize;
-				id = ua_btf_skip_mods(btf, m->type);
-				continue;
-			}
-			/* struct bpf_arena { struct bpf_map map; ... }: map is at offset 0 here too. */
-			off += ua_btf_member_bit_offset(t, m->offset) / 8;
-			id = ua_btf_skip_mods(btf, m->type);
+			ret = core_member_step(ld, t, idx, f, why);
+			if (ret)
+				return ret;
 		} else if (t && ua_btf_kind(t) == UA_BTF_KIND_ARRAY) {
-			id = ua_btf_skip_mods(btf, ua_btf_array_info(t)->type);
-			sz = ua_btf_resolve_size(btf, id);
+			f->type_id = ua_btf_skip_mods(btf, ua_btf_array_info(t)->type);
+			sz = ua_btf_resolve_size(btf, f->type_id);
 			if (sz < 0) {
 				*why = "unsized array element";
 				return -EINVAL;
 			}
-			off += idx * (uint64_t)sz;
+			f->bit_off += idx * (uint64_t)sz * 8;
+			f->bit_sz = 0;
+			f->byte_sz = 0;
 		} else {
 			*why = "access into a non-composite type";
 			return -EINVAL;
 		}
-		sz = ua_btf_resolve_size(btf, id);
-		*size_out = sz < 0 ? 0 : (uint32_t)sz;
 	}
-	if (off > INT32_MAX) {
+	if (f->bit_off / 8 > INT32_MAX) {
 		*why = "offset too large";
 		return -ERANGE;
 	}
-	*off_out = (uint32_t)off;
+	return 0;
+}
+
+/* libbpf's bpf_core_calc_field_relo for a little-endian target. */
+static int core_field_value(struct ld_state *ld, const struct core_field *f, uint32_t kind,
+			    uint64_t *value, const char **why)
+{
+	const struct ua_btf_type *mt = ua_btf_type_by_id(ld->btf, f->type_id);
+	int64_t msz = f->byte_sz ? f->byte_sz : ua_btf_resolve_size(ld->btf, f->type_id);
+	uint64_t bit_sz = f->bit_sz, byte_sz, byte_off;
+
+	if (msz <= 0) {
+		*why = "field of unknown size";
+		return -EINVAL;
+	}
+	byte_sz = (uint64_t)msz;
+	if (!bit_sz) {
+		byte_off = f->bit_off / 8;
+		bit_sz = byte_sz * 8;
+	} else {
+		/* The smallest naturally aligned load that covers the bitfield. */
+		byte_off = f->bit_off / 8 / byte_sz * byte_sz;
+		while (f->bit_off + bit_sz - byte_off * 8 > byte_sz * 8) {
+			if (byte_sz >= 8) {
+				*why = "bitfield straddles 8 bytes";
+				return -E2BIG;
+			}
+			byte_sz *= 2;
+			byte_off = f->bit_off / 8 / byte_sz * byte_sz;
+		}
+	}
+	switch (kind) {
+	case UA_CORE_FIELD_BYTE_OFFSET:
+		*value = byte_off;
+		return 0;
+	case UA_CORE_FIELD_BYTE_SIZE:
+		*value = byte_sz;
+		return 0;
+	case UA_CORE_FIELD_EXISTS:
+		*value = 1;
+		return 0;
+	case UA_CORE_FIELD_SIGNED:
+		*value = mt && ((ua_btf_kind(mt) == UA_BTF_KIND_INT && (ua_btf_int_info(mt) >> 24) & 1) ||
+				((ua_btf_kind(mt) == UA_BTF_KIND_ENUM ||
+				  ua_btf_kind(mt) == UA_BTF_KIND_ENUM64) && ua_btf_kflag(mt)));
+		return 0;
+	case UA_CORE_FIELD_LSHIFT_U64:
+		*value = 64 - (f->bit_off + bit_sz - byte_off * 8);
+		return 0;
+	default: /* UA_CORE_FIELD_RSHIFT_U64 */
+		*value = 64 - bit_sz;
+		return 0;
+	}
+}
+
+/* ENUMVAL_EXISTS / ENUMVAL_VALUE: access string = enumerator index in the local enum. */
+static int core_enumval(struct ld_state *ld, uint32_t type_id, const char *spec, uint32_t kind,
+			uint64_t *value, const char **why)
+{
+	const struct ua_btf_type *t = ua_btf_type_by_id(ld->btf, ua_btf_skip_mods(ld->btf, type_id));
+	char *end;
+	unsigned long idx = strtoul(spec, &end, 10);
+
+	if (!t || end == spec ||
+	    (ua_btf_kind(t) != UA_BTF_KIND_ENUM && ua_btf_kind(t) != UA_BTF_KIND_ENUM64) ||
+	    idx >= ua_btf_vlen(t)) {
+		*why = "not an enumerator of an enum";
+		return -EINVAL;
+	}
+	if (kind == UA_CORE_ENUMVAL_EXISTS)
+		*value = 1;
+	else if (ua_btf_kind(t) == UA_BTF_KIND_ENUM)
+		*value = (uint64_t)(int64_t)ua_btf_enums(t)[idx].val;
+	else
+		*value = ((uint64_t)((const struct ua_btf_enum64 *)(t + 1))[idx].val_hi32 << 32) |
+			 ((const struct ua_btf_enum64 *)(t + 1))[idx].val_lo32;
 	return 0;
 }
 
@@ -491,6 +587,53 @@ static int core_patch(struct ld_state *ld, struct ua_program *prog, struct ua_in
 	return 0;
 }
 
+/* The value a CO-RE relocation patches in, against our target description. */
+static int core_value(struct ld_state *ld, const struct ua_btf_core_relo *cr, const char *spec,
+		      uint64_t *value, const char **why)
+{
+	struct core_field f;
+	int ret;
+
+	switch (cr->kind) {
+	case UA_CORE_FIELD_BYTE_OFFSET:
+	case UA_CORE_FIELD_BYTE_SIZE:
+	case UA_CORE_FIELD_EXISTS:
+	case UA_CORE_FIELD_SIGNED:
+	case UA_CORE_FIELD_LSHIFT_U64:
+	case UA_CORE_FIELD_RSHIFT_U64:
+		ret = core_walk(ld, cr->type_id, spec, &f, why);
+		if (ret == -ESRCH && cr->kind == UA_CORE_FIELD_EXISTS) {
+			*value = 0;
+			return 0;
+		}
+		return ret ? ret : core_field_value(ld, &f, cr->kind, value, why);
+	case UA_CORE_TYPE_EXISTS:
+	case UA_CORE_TYPE_MATCHES:
+		*value = 1;
+		return 0;
+	case UA_CORE_TYPE_SIZE: {
+		int64_t sz = ua_btf_resolve_size(ld->btf, cr->type_id);
+
+		if (sz < 0) {
+			*why = "type has no size";
+			return -EINVAL;
+		}
+		*value = (uint64_t)sz;
+		return 0;
+	}
+	case UA_CORE_TYPE_ID_LOCAL:
+	case UA_CORE_TYPE_ID_TARGET:
+		*value = cr->type_id;
+		return 0;
+	case UA_CORE_ENUMVAL_EXISTS:
+	case UA_CORE_ENUMVAL_VALUE:
+		return core_enumval(ld, cr->type_id, spec, cr->kind, value, why);
+	default:
+		*why = "relocation kind not supported";
+		return -EOPNOTSUPP;
+	}
+}
+
 static int apply_core(struct link *lk)
 {
 	struct ld_state *ld = lk->ld;
@@ -514,7 +657,6 @@ static int apply_core(struct link *lk)
 					continue;
 				size_t out_idx = pc->out + (k - pc->start);
 				const char *spec = ua_btf_str(ld->btf, cr->access_str_off);
-				uint32_t off = 0, size = 0;
 				const char *why = "";
 				uint64_t value;
 				int ret;
@@ -522,40 +664,11 @@ static int apply_core(struct link *lk)
 				if (!spec || !ua_btf_type_by_id(ld->btf, cr->type_id))
 					return LERR(ld, -EINVAL, "prog '%s' insn %zu: bad CO-RE record",
 						    lk->prog->name, out_idx);
-				switch (cr->kind) {
-				case UA_CORE_FIELD_BYTE_OFFSET:
-				case UA_CORE_FIELD_BYTE_SIZE:
-				case UA_CORE_FIELD_EXISTS:
-					ret = core_field(ld, cr->type_id, spec, &off, &size, &why);
-					if (ret == -ESRCH && cr->kind == UA_CORE_FIELD_EXISTS) {
-						value = 0;
-						break;
-					}
-					if (ret)
-						return LERR(ld, ret, "prog '%s' insn %zu: CO-RE access "
-							    "'%s': %s", lk->prog->name, out_idx, spec, why);
-					value = cr->kind == UA_CORE_FIELD_BYTE_OFFSET ? off
-						: cr->kind == UA_CORE_FIELD_BYTE_SIZE ? size : 1;
-					break;
-				case UA_CORE_TYPE_EXISTS:
-				case UA_CORE_TYPE_MATCHES:
-					value = 1;
-					break;
-				case UA_CORE_TYPE_SIZE: {
-					int64_t sz = ua_btf_resolve_size(ld->btf, cr->type_id);
-
-					value = sz < 0 ? 0 : (uint64_t)sz;
-					break;
-				}
-				case UA_CORE_TYPE_ID_LOCAL:
-				case UA_CORE_TYPE_ID_TARGET:
-					value = cr->type_id;
-					break;
-				default:
-					return LERR(ld, -EOPNOTSUPP, "prog '%s' insn %zu: CO-RE relocation "
-						    "kind %u not supported", lk->prog->name, out_idx,
-						    cr->kind);
-				}
+				ret = core_value(ld, cr, spec, &value, &why);
+				if (ret)
+					return LERR(ld, ret, "prog '%s' insn %zu: CO-RE relocation (kind "
+						    "%u, access '%s'): %s", lk->prog->name, out_idx,
+						    cr->kind, spec, why);
 				ret = core_patch(ld, lk->prog, &lk->out[out_idx], out_idx, value);
 				if (ret)
 					return ret;

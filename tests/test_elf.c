@@ -98,16 +98,22 @@ TEST(elf, btf_of_a_clang_object)
 	CHECK_EQ(ua_btf_resolve_size(btf, (uint32_t)pair), 24);
 	REQUIRE_EQ(find_section(&e, ".BTF.ext", &sx), 0);
 	REQUIRE_EQ(ua_btf_ext_parse(sx.data, sx.size, btf, err, sizeof(err), &ext), 0);
-	/* Three field-offset records, all in section "syscall". */
-	uint32_t total = 0;
+	/* All in section "syscall": offsets() 2 byte offsets, map_max_entries 1,
+	 * bitfields() 6 field infos (1 byte offset), enumvals() 3 enum values. */
+	uint32_t total = 0, offsets = 0, enums = 0;
 
 	for (uint32_t i = 0; i < ext->n_secs; i++) {
 		CHECK_STR(ext->secs[i].sec_name, "syscall");
 		total += ext->secs[i].n_relos;
-		for (uint32_t r = 0; r < ext->secs[i].n_relos; r++)
-			CHECK_EQ(ext->secs[i].relos[r].kind, UA_CORE_FIELD_BYTE_OFFSET);
+		for (uint32_t r = 0; r < ext->secs[i].n_relos; r++) {
+			offsets += ext->secs[i].relos[r].kind == UA_CORE_FIELD_BYTE_OFFSET;
+			enums += ext->secs[i].relos[r].kind == UA_CORE_ENUMVAL_VALUE ||
+				 ext->secs[i].relos[r].kind == UA_CORE_ENUMVAL_EXISTS;
+		}
 	}
-	CHECK_EQ(total, 3);
+	CHECK_EQ(total, 12);
+	CHECK_EQ(offsets, 4);
+	CHECK_EQ(enums, 3);
 	/* A truncated .BTF.ext is refused. */
 	ua_btf_ext_free(ext);
 	CHECK_EQ(ua_btf_ext_parse(sx.data, sx.size - 3, btf, err, sizeof(err), &ext), -EINVAL);

@@ -246,11 +246,11 @@ TEST(elf_bad, broken_btf_and_missing_btf)
 	uint32_t type_len;
 
 	memcpy(&type_len, b + 12, 4);
-	type_len += 1000; /* type section past the blob */
+	type_len += 0x1000000; /* type section past the blob */
 	memcpy(b + 12, &type_len, 4);
 	CHECK_EQ(open_mem(buf, size, err, sizeof(err), NULL), -EINVAL);
 	CHECK_CONTAINS(err, "btf: section out of bounds");
-	type_len -= 1000;
+	type_len -= 0x1000000;
 	memcpy(b + 12, &type_len, 4);
 	/* Rename .BTF: the .maps section can no longer be understood. */
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;

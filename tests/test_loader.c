@@ -515,3 +515,16 @@ TEST(loader, text_only_object_runs_raw_convention)
 	CHECK_EQ(o.retval, 20);
 	ua_object_close(obj);
 }
+
+TEST(loader, core_bitfields_and_enum_values)
+{
+	struct ua_object *obj = open_ok("loader_core", NULL);
+	uint32_t retval = 0;
+
+	REQUIRE_EQ(run(obj, "bitfields", &retval), 0);
+	/* byte_off 0, byte_sz 4, signed 1, lshift 56, rshift 59, c unsigned 0 */
+	CHECK_EQ(retval, ((((0 * 10 + 4) * 10 + 1) * 100 + 56) * 100 + 59) * 10 + 0);
+	REQUIRE_EQ(run(obj, "enumvals", &retval), 0);
+	CHECK_EQ((int32_t)retval, -7 * 100 + 1 * 10 + 3);
+	ua_object_close(obj);
+}
