@@ -112,6 +112,26 @@ struct ld_state {
 	size_t err_sz;
 };
 
+/* One function copied into a linked program. */
+struct ld_piece {
+	size_t sec;   /* ELF section */
+	size_t start; /* first insn in the section */
+	size_t len;
+	size_t out;   /* position in the linked program */
+};
+
+/* A program being linked (loader_prog.c), then CO-RE-relocated (loader_core.c). */
+struct ld_link {
+	struct ld_state *ld;
+	struct ua_program *prog;
+	struct ld_piece *pieces;
+	size_t n_pieces;
+	struct ua_insn *out;
+	size_t n_out, cap_out;
+};
+
+int ua_loader_apply_core(struct ld_link *lk);
+
 /* loader_prog.c: links prog (entry + subprogs), applies relocations and
  * CO-RE, and prepares it. Errors name the program, insn and symbol. */
 int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog);
