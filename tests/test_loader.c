@@ -528,3 +528,60 @@ TEST(loader, core_bitfields_and_enum_values)
 	CHECK_EQ((int32_t)retval, -7 * 100 + 1 * 10 + 3);
 	ua_object_close(obj);
 }
+
+struct count_arg {
+	struct ua_program *p;
+	int fails;
+};
+
+static void *count_runner(void *argp)
+{
+	struct count_arg *a = argp;
+
+	for (int i = 0; i < 500; i++) {
+		UA_OPTS(ua_test_run_opts, o);
+
+		if (ua_program_test_run(a->p, &o) || o.retval != 0)
+			a->fails++;
+	}
+	return NULL;
+}
+
+TEST(loader, concurrent_runs_update_hash_per_cpu)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 3,
+		.only_prog = "count_per_cpu");
+
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
+	struct count_arg args[4];
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct count_arg){ ua_object_find_program(obj, "count_per_cpu"), 0 };
+		pthread_create(&th[i], NULL, count_runner, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].fails, 0);
+	}
+	/* Runs sharing a CPU id never overlap, so no increment is lost: exactly 2000,
+	 * spread over CPU ids 0..2 only. */
+	struct ua_map *h = ua_object_find_map(obj, "hmap");
+	uint64_t total = 0, v;
+	uint32_t k, next;
+	int keys = 0;
+
+	for (int ret = ua_map_get_next_key(h, NULL, &next); ret == 0;
+	     ret = ua_map_get_next_key(h, &k, &next)) {
+		k = next;
+		CHECK(k < 3);
+		REQUIRE_EQ(ua_map_lookup_elem(h, &k, &v), 0);
+		total += v;
+		keys++;
+	}
+	CHECK(keys >= 1 && keys <= 3);
+	CHECK_EQ(total, 2000);
+	ua_object_close(obj);
+}

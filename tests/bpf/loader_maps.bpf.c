@@ -55,6 +55,22 @@ int percpu_and_ringbuf(void *ctx)
 	return cpu;
 }
 
+/* Counts runs per CPU id in the hash map, atomically on the map value. */
+SEC("syscall")
+int count_per_cpu(void *ctx)
+{
+	__u32 k = bpf_get_smp_processor_id();
+	__u64 *v = bpf_map_lookup_elem(&hmap, &k);
+
+	if (!v) {
+		__u64 one = 1;
+
+		return bpf_map_update_elem(&hmap, &k, &one, BPF_NOEXIST);
+	}
+	__sync_fetch_and_add(v, 1);
+	return 0;
+}
+
 /* Uses the maps without helpers: loads even without the helper registry. */
 SEC("syscall")
 int no_helpers(void *ctx)
