@@ -427,6 +427,8 @@ static int create_kconfig_map(struct ld_state *ld)
 
 		if (!found && !elf_sym_is_weak(ld, vn))
 			return LERR(ld, -ESRCH, "extern (kconfig) '%s': value not found", vn);
+		if (!found)
+			continue; /* __weak and unknown: stays zero, as libbpf does */
 		if (vi->size > 8)
 			return LERR(ld, -EINVAL, "extern (kconfig) '%s': %u-byte value", vn, vi->size);
 		memcpy((uint8_t *)m->mmaped + ld->kconfig_offs[i], &v, vi->size); /* little-endian */
