@@ -277,3 +277,54 @@ TEST(elf_bad, missing_file)
 	CHECK_EQ(ua_object_open("/nonexistent/x.bpf.o", &o, &obj), -ENOENT);
 	CHECK_CONTAINS(err, "loader: cannot open /nonexistent/x.bpf.o");
 }
+
+static int errno_by_name(const char *n)
+{
+	static const struct {
+		const char *name;
+		int err;
+	} t[] = { { "EINVAL", EINVAL }, { "ENOENT", ENOENT }, { "E2BIG", E2BIG },
+		  { "ERANGE", ERANGE }, { "EOPNOTSUPP", EOPNOTSUPP }, { "ESRCH", ESRCH } };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].name, n))
+			return t[i].err;
+	return 0;
+}
+
+/* tests/elf-bad/ (.elf files): checked-in malformed objects (regenerate with gen.py), each with
+ * the errno and message MANIFEST expects. New fuzz findings go there too. */
+TEST(elf_bad, checked_in_corpus)
+{
+	FILE *f = fopen("tests/elf-bad/MANIFEST", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		SKIP("tests/elf-bad/MANIFEST not found (run from the source tree)");
+	while (fgets(line, sizeof(line), f)) {
+		char file[128], ename[32], path[300], err[256] = "";
+		int msg_at = 0;
+
+		if (line[0] == '#' || sscanf(line, "%127s %31s %n", file, ename, &msg_at) < 2)
+			continue;
+		char *msg = line + msg_at;
+
+		msg[strcspn(msg, "\n")] = '\0';
+		snprintf(path, sizeof(path), "tests/elf-bad/%s", file);
+		struct ua_object *obj = NULL;
+		UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+		int ret = ua_object_open(path, &o, &obj);
+
+		if (ret != -errno_by_name(ename))
+			ua_test_fail(__FILE__, __LINE__, "%s: expected -%s got %d (%s)", file, ename, ret,
+				     err);
+		CHECK(obj == NULL);
+		if (!strstr(err, msg))
+			ua_test_fail(__FILE__, __LINE__, "%s: message \"%s\" lacks \"%s\"", file, err,
+				     msg);
+		n++;
+	}
+	fclose(f);
+	CHECK_EQ(n, 9);
+}
