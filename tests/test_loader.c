@@ -231,6 +231,11 @@ TEST(loader, btf_defined_maps)
 	CHECK_EQ(ua_map_type(pc), 6);
 	CHECK_EQ(ua_map_type(rb), 27);
 	CHECK_EQ(ua_map_max_entries(rb), 4096);
+	struct ua_map *pin = ua_object_find_map(obj, "pinned");
+
+	REQUIRE(pin != NULL);
+	CHECK_EQ(ua_map_flags(pin), 1U << 2); /* BPF_F_NUMA_NODE kept */
+	CHECK_EQ(ua_map_value_size(pin), 8);
 	uint32_t k = 1;
 	uint64_t v = 77;
 	uint32_t retval;

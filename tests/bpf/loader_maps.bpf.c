@@ -30,6 +30,17 @@ struct {
 	__uint(max_entries, 4096);
 } rb SEC(".maps");
 
+/* numa_node is accepted (placement is not modelled); pinning is ignored. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_NUMA_NODE);
+	__uint(numa_node, 0);
+	__uint(pinning, 1); /* LIBBPF_PIN_BY_NAME */
+} pinned SEC(".maps");
+
 SEC("syscall")
 int uses_hash(void *ctx)
 {
