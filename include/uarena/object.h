@@ -9,9 +9,8 @@
  * opts.only_prog only that program (and what it uses) is linked and
  * prepared, so one unsupported program does not block the others (a BTF
  * map that cannot be created is then left out and fails only the programs
- * that reference it); the
- * other programs are still listed, and ua_program_test_run() on them
- * returns -ENOENT. Without only_prog, any program that cannot be prepared
+ * that reference it); the other programs are still listed, and
+ * ua_program_test_run() on them returns -ENOENT. Without only_prog, any program that cannot be prepared
  * fails the open (as libbpf's load does), except programs in "?sec"
  * sections (libbpf's autoload off), which are listed but not prepared.
  *
@@ -138,13 +137,19 @@ typedef int (*ua_ringbuf_sample_fn)(void *ctx, const void *data, size_t size);
 UA_API int ua_ringbuf_consume(struct ua_map *m, ua_ringbuf_sample_fn cb, void *ctx);
 
 /*
- * BPF_PROG_TEST_RUN. Packet programs (xdp, tc/sched_cls, socket): data_in is
- * copied to a buffer above 4 GiB; the context is a struct xdp_md (data,
- * data_end, data_meta) or struct __sk_buff (len, data, data_end, protocol
- * = 0, ifindex/ingress_ifindex 1, mark/priority/cb[] from ctx_in) with
- * 32-bit data pointers as in the kernel; data_out receives the (possibly
- * modified) packet. Other programs: r1 = ctx_in (NULL when none).
- * repeat: run count (0 = 1); duration = average ns per run.
+ * BPF_PROG_TEST_RUN. Packet programs (xdp, tc/sched_cls, socket; data_in of
+ * at least 14 bytes): data_in is copied to a buffer above 4 GiB after 256
+ * bytes of headroom; the context is a struct xdp_md (data, data_end,
+ * data_meta, ingress_ifindex = 1, rx_queue_index = 0) or struct __sk_buff
+ * (len, data, data_end, data_meta, ifindex = ingress_ifindex = 1; other
+ * fields from ctx_in, up to 192 bytes) with 32-bit data fields as in the
+ * UAPI (the loader rewrites those loads to the real pointers, as the
+ * verifier does); data_out receives the (possibly modified) packet, ctx_out
+ * the context. Other programs: r1 = a copy of ctx_in (up to 64 KiB, NULL
+ * when none), copied back to ctx_out; programs in .text or raw programs:
+ * r1 = a copy of data_in, r2 = data_size_in. repeat: run count (0 = 1;
+ * unlike the kernel, also for syscall programs); duration = average ns per
+ * run.
  */
 struct ua_test_run_opts {
 	size_t sz;
