@@ -367,53 +367,131 @@ static int ctx_ptr_slot(enum ua_prog_type type, int16_t off)
 	return -1;
 }
 
-/*
- * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
- * Without a verifier we track which registers (and 8-byte stack slots) hold
- * the ctx in one linear pass over the entry function: r1 at entry, copies
- * (mov64, spill/fill) propagate it, any other write or a call kills it.
- * This covers what clang emits for packet programs.
- */
-static void rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+/* Which registers and 8-byte stack slots (bit i: r10 - 8 * (i + 1)) hold the ctx. */
+struct ctx_state {
+	uint64_t slots;
+	uint16_t regs;
+};
+
+static int stack_slot(const struct ua_insn *in)
 {
-	uint32_t regs = 1u << 1;
-	uint64_t slots = 0; /* bit i: stack slot r10 - 8*(i+1) holds ctx */
+	return in->off < 0 && -(int)in->off <= 64 * 8 ? (-(int)in->off - 1) / 8 : -1;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct ua_insn *in = &insns[i];
-		uint8_t cls = UA_CLASS(in->code);
-		bool src_ctx = regs & (1u << in->src_reg);
+static struct ctx_state ctx_transfer(const struct ua_insn *in, struct ctx_state st)
+{
+	uint8_t cls = UA_CLASS(in->code);
+	bool src_ctx = st.regs & (1u << in->src_reg);
+	int slot = stack_slot(in);
 
-		if (in->code == (UA_LDX | UA_W | UA_MEM) && src_ctx) {
-			int slot = ctx_ptr_slot(prog->type, in->off);
+	if (in->code == (UA_STX | UA_DW | UA_MEM) && in->dst_reg == 10 && in->off % 8 == 0 &&
+	    slot >= 0) {
+		st.slots = src_ctx ? st.slots | (1ull << slot) : st.slots & ~(1ull << slot);
+	} else if ((cls == UA_ST || cls == UA_STX) && in->dst_reg == 10) {
+		if (slot >= 0) /* a partial overwrite: no longer a whole ctx pointer */
+			st.slots &= ~(1ull << slot);
+	} else if (in->code == (UA_LDX | UA_DW | UA_MEM) && in->src_reg == 10 && in->off % 8 == 0 &&
+		   slot >= 0 && (st.slots & (1ull << slot))) {
+		st.regs |= 1u << in->dst_reg;
+	} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+		st.regs = src_ctx ? st.regs | (1u << in->dst_reg) : st.regs & ~(1u << in->dst_reg);
+	} else if (in->code == (UA_JMP | UA_CALL) || (cls == UA_LD && (UA_MODE(in->code) == UA_ABS ||
+									 UA_MODE(in->code) == UA_IND))) {
+		st.regs &= ~0x3fu; /* r0-r5 clobbered; r6-r9 and our stack survive */
+	} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX || cls == UA_LD) {
+		st.regs &= ~(1u << in->dst_reg);
+	} else if (in->code == (UA_STX | UA_ATOMIC | UA_DW) || in->code == (UA_STX | UA_ATOMIC | UA_W)) {
+		if (in->imm & UA_FETCH) /* fetch forms write src_reg (cmpxchg: r0) */
+			st.regs &= ~(1u << (in->imm == UA_CMPXCHG ? 0 : in->src_reg));
+	}
+	return st;
+}
 
-			if (slot >= 0) {
-				in->code = UA_LDX | UA_DW | UA_MEM;
-				in->off = (int16_t)slot;
-			}
-			regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_STX | UA_DW | UA_MEM) && in->dst_reg == 10 && in->off < 0 &&
-			   in->off % 8 == 0 && -in->off / 8 <= 64) {
-			uint64_t bit = 1ull << (-in->off / 8 - 1);
+/* Successors of insn i inside [0, n): fall-through and/or jump target. */
+static int ctx_successors(const struct ua_insn *insns, size_t n, size_t i, size_t succ[2])
+{
+	const struct ua_insn *in = &insns[i];
+	uint8_t cls = UA_CLASS(in->code), op = UA_OP(in->code);
+	int64_t next = (int64_t)i + 1, target = -1;
+	int k = 0;
 
-			slots = src_ctx ? slots | bit : slots & ~bit;
-		} else if (in->code == (UA_LDX | UA_DW | UA_MEM) && in->src_reg == 10 && in->off < 0 &&
-			   in->off % 8 == 0 && -in->off / 8 <= 64) {
-			if (slots & (1ull << (-in->off / 8 - 1)))
-				regs |= 1u << in->dst_reg;
-			else
-				regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
-			regs = src_ctx ? regs | (1u << in->dst_reg) : regs & ~(1u << in->dst_reg);
-		} else if (in->code == (UA_JMP | UA_CALL)) {
-			regs &= ~0x3fu;
-		} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX ||
-			   in->code == (UA_LD | UA_DW | UA_IMM)) {
-			regs &= ~(1u << in->dst_reg);
-			if (in->code == (UA_LD | UA_DW | UA_IMM))
-				i++;
+	if (in->code == (UA_LD | UA_DW | UA_IMM))
+		next = (int64_t)i + 2;
+	if (cls == UA_JMP || cls == UA_JMP32) {
+		if (op == UA_EXIT)
+			return 0;
+		if (op == UA_JA) {
+			next = -1;
+			target = (int64_t)i + 1 + (cls == UA_JMP32 ? in->imm : in->off);
+		} else if (op != UA_CALL) {
+			target = (int64_t)i + 1 + in->off;
 		}
 	}
+	if (next >= 0 && (size_t)next < n)
+		succ[k++] = (size_t)next;
+	if (target >= 0 && (size_t)target < n)
+		succ[k++] = (size_t)target;
+	return k;
+}
+
+/*
+ * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
+ * Without a verifier, a must-dataflow over the entry function finds the
+ * registers that hold the ctx on every path: r1 at entry, copies (mov64,
+ * spill/fill of 8-byte stack slots) propagate it, any other write or a call
+ * kills it. Only loads whose base is the ctx on all paths are rewritten.
+ */
+static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+{
+	struct ctx_state *st = calloc(n ? n : 1, sizeof(*st));
+	bool *reached = calloc(n ? n : 1, sizeof(*reached));
+	bool changed = true;
+
+	if (!st || !reached) {
+		free(st);
+		free(reached);
+		return -ENOMEM;
+	}
+	if (n) {
+		st[0] = (struct ctx_state){ .regs = 1u << 1 };
+		reached[0] = true;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			size_t succ[2];
+			struct ctx_state out;
+
+			if (!reached[i])
+				continue;
+			out = ctx_transfer(&insns[i], st[i]);
+			for (int k = ctx_successors(insns, n, i, succ); k-- > 0;) {
+				struct ctx_state *t = &st[succ[k]];
+				struct ctx_state m = { t->slots & out.slots, t->regs & out.regs };
+
+				if (!reached[succ[k]]) {
+					*t = out;
+					reached[succ[k]] = changed = true;
+				} else if (m.slots != t->slots || m.regs != t->regs) {
+					*t = m;
+					changed = true;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ua_insn *in = &insns[i];
+		int slot;
+
+		if (reached[i] && in->code == (UA_LDX | UA_W | UA_MEM) &&
+		    (st[i].regs & (1u << in->src_reg)) && (slot = ctx_ptr_slot(prog->type, in->off)) >= 0) {
+			in->code = UA_LDX | UA_DW | UA_MEM;
+			in->off = (int16_t)slot;
+		}
+	}
+	free(st);
+	free(reached);
+	return 0;
 }
 
 int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
@@ -439,7 +517,7 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 	prog->n_insns = lk.n_out;
 	if (prog->type == UA_PROG_TYPE_XDP || prog->type == UA_PROG_TYPE_SCHED_CLS ||
 	    prog->type == UA_PROG_TYPE_SCHED_ACT || prog->type == UA_PROG_TYPE_SOCKET_FILTER)
-		rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
+		return rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
 	return 0;
 }
 
