@@ -11,8 +11,8 @@
  *
  * Packet programs read ctx->data/data_end/data_meta with 32-bit loads; the
  * kernel rewrites those loads (convert_ctx_access) into 64-bit loads of the
- * real pointers. loader_prog.c does the same rewrite for the loads it can
- * see are from the context, into the UA_CTX_PTR_* slots past the public
+ * real pointers. loader_prog.c does the same rewrite for the loads whose
+ * base is the context on every path, into the UA_CTX_PTR_* slots past the public
  * struct, so the packet can live above 4 GiB where it cannot be mistaken for
  * an arena pointer. Supported ctx fields: xdp_md data, data_end, data_meta,
  * ingress_ifindex (1), rx_queue_index (0); __sk_buff len, data, data_end,
