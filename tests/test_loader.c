@@ -70,7 +70,8 @@ TEST(loader, globals_maps_and_names)
 	CHECK_EQ(ua_map_type(bss), 2);
 	CHECK_EQ(ua_map_max_entries(bss), 1);
 	CHECK_EQ(ua_map_key_size(bss), 4);
-	CHECK_EQ(ua_map_value_size(bss), 8 + 4 * 8); /* bss_var at 0, counters[4] at 8 */
+	/* bss_var at 0, counters[4] at 8, busy[8] at 40, overlaps at 104, spin at 112 */
+	CHECK_EQ(ua_map_value_size(bss), 120);
 	CHECK_EQ(ua_map_value_size(data), 4);
 	CHECK(ua_map_flags(ro) & (1U << 7)); /* BPF_F_RDONLY_PROG */
 	REQUIRE_EQ(ua_map_lookup_elem(data, &key, vals), 0);
@@ -105,16 +106,16 @@ TEST(loader, globals_maps_and_names)
 TEST(loader, programs_listed_with_sections_and_types)
 {
 	struct ua_object *obj = open_ok("loader_globals", "calls");
-	const char *names[8];
-	int types[8], n = 0;
+	const char *names[16];
+	int types[16], n = 0;
 
-	for (struct ua_program *p = ua_object_next_program(obj, NULL); p && n < 8;
+	for (struct ua_program *p = ua_object_next_program(obj, NULL); p && n < 16;
 	     p = ua_object_next_program(obj, p)) {
 		names[n] = ua_program_name(p);
 		types[n++] = ua_program_type(p);
 	}
 	/* global_sum lives in .text: a subprogram, not a program. */
-	REQUIRE_EQ(n, 8);
+	REQUIRE_EQ(n, 9);
 	CHECK_STR(names[0], "read_globals");
 	CHECK_STR(names[3], "xdp_first_byte");
 	CHECK_EQ(types[0], UA_PROG_TYPE_SYSCALL);
@@ -588,5 +589,65 @@ TEST(loader, concurrent_runs_update_hash_per_cpu)
 	}
 	CHECK(keys >= 1 && keys <= 3);
 	CHECK_EQ(total, 2000);
+	ua_object_close(obj);
+}
+
+struct excl_arg {
+	struct ua_program *p;
+	int fails;
+	uint32_t max_cpu;
+};
+
+static void *excl_runner(void *argp)
+{
+	struct excl_arg *a = argp;
+
+	for (int i = 0; i < 300; i++) {
+		UA_OPTS(ua_test_run_opts, o);
+
+		if (ua_program_test_run(a->p, &o))
+			a->fails++;
+		if (o.retval > a->max_cpu)
+			a->max_cpu = o.retval;
+	}
+	return NULL;
+}
+
+TEST(loader, concurrent_runs_never_share_a_cpu_id)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 2,
+		.only_prog = "cpu_exclusive");
+
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_globals"), &o, &obj), 0);
+	struct excl_arg args[6];
+	pthread_t th[6];
+
+	for (int i = 0; i < 6; i++) {
+		args[i] = (struct excl_arg){ ua_object_find_program(obj, "cpu_exclusive"), 0, 0 };
+		pthread_create(&th[i], NULL, excl_runner, &args[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].fails, 0);
+		CHECK(args[i].max_cpu < 2); /* ids come from the pool of nr_cpus = 2 */
+	}
+	/* overlaps is the .bss word after busy[8] (bss_var, counters[4], busy[8], overlaps). */
+	struct ua_map *bss = ua_object_find_map(obj, "loader_g.bss");
+	size_t sz;
+	const uint8_t *p = ua_map_mmaped(bss, &sz);
+
+	REQUIRE(p != NULL);
+	uint64_t overlaps;
+
+	REQUIRE(sz >= 8 + 32 + 64 + 8);
+	memcpy(&overlaps, p + 8 + 32 + 64, 8);
+	CHECK_EQ(overlaps, 0);
+	uint64_t busy[8];
+
+	memcpy(busy, p + 8 + 32, sizeof(busy));
+	for (int i = 0; i < 8; i++)
+		CHECK_EQ(busy[i], 0);
 	ua_object_close(obj);
 }
