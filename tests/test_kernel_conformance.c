@@ -194,8 +194,8 @@ static void run_vector(const char *dir, const char *name, struct tally *t)
 		goto out;
 	}
 	/* Directly against the interpreter too, not only through the vector. */
-	if (ua_conformance_run(insns, n, df.mem, df.mem_len, UA_DISPATCH_THREADED, &r0, err,
-			       sizeof(err)) != 0 || (uint32_t)r0 != lo)
+	if (ua_conformance_run(insns, n, df.mem, df.mem_len, UA_DISPATCH_THREADED, true, &r0,
+			       err, sizeof(err)) != 0 || (uint32_t)r0 != lo)
 		ua_test_fail(__FILE__, __LINE__, "%s: interpreter r0 0x%llx, kernel low 32 bits 0x%x (%s)",
 			     name, (unsigned long long)r0, lo, err);
 	if (has_subprog_call(insns, n)) {

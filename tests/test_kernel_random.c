@@ -233,8 +233,8 @@ static bool both_r0(const struct ua_insn *insns, int n, uint64_t *kr0, uint64_t 
 	*kr0 = (uint64_t)hi << 32 | lo;
 	memcpy(full, insns, (size_t)n * sizeof(*full));
 	full[n] = (struct ua_insn){ .code = UA_JMP | UA_EXIT };
-	return ua_conformance_run(full, (size_t)n + 1, NULL, 0, UA_DISPATCH_THREADED, ir0, err,
-				  sizeof(err)) == 0;
+	return ua_conformance_run(full, (size_t)n + 1, NULL, 0, UA_DISPATCH_THREADED, true, ir0,
+				  err, sizeof(err)) == 0;
 }
 
 /*
@@ -256,7 +256,8 @@ static void explain_divergence(const struct gen *g, int n, uint64_t seed)
 		const struct ua_insn *in = &g->insns[end - 1];
 
 		ua_test_fail(__FILE__, __LINE__,
-			     "seed %llu: first differs after insn %d: code 0x%02x dst r%u src r%u off %d imm %d (0x%x): interpreter 0x%llx, kernel 0x%llx",
+			     "seed %llu: first differs after insn %d: code 0x%02x dst r%u src r%u "
+			     "off %d imm %d (0x%x): interpreter 0x%llx, kernel 0x%llx",
 			     (unsigned long long)seed, end - 1, in->code, in->dst_reg, in->src_reg,
 			     in->off, in->imm, (unsigned)in->imm, (unsigned long long)i,
 			     (unsigned long long)k);
@@ -306,8 +307,8 @@ TEST(kernel_random, programs_match_the_kernel_jit)
 				printf("%3d: %02x r%u r%u %6d 0x%08x\n", i, g.insns[i].code,
 				       g.insns[i].dst_reg, g.insns[i].src_reg, g.insns[i].off,
 				       (unsigned)g.insns[i].imm);
-		if (ua_conformance_run(full, (size_t)n + 1, NULL, 0, UA_DISPATCH_THREADED, &r0, err,
-				       sizeof(err)) != 0) {
+		if (ua_conformance_run(full, (size_t)n + 1, NULL, 0, UA_DISPATCH_THREADED, true, &r0,
+				       err, sizeof(err)) != 0) {
 			ua_test_fail(__FILE__, __LINE__, "seed %llu: interpreter: %s",
 				     (unsigned long long)seed, err);
 			failures++;

@@ -115,7 +115,8 @@ static int apply_reloc(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, st
 	int id;
 
 	if (i >= p->insn_cnt)
-		return ua_errf(err, err_sz, -EINVAL, "kernel: prog '%s': relocation at insn %u past the end (%u insns)",
+		return ua_errf(err, err_sz, -EINVAL,
+			       "kernel: prog '%s': relocation at insn %u past the end (%u insns)",
 			       name, i, p->insn_cnt);
 	switch (r->kind) {
 	case UA_KOBJ_RELOC_MAP_FD:
@@ -165,8 +166,8 @@ static int apply_reloc(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, st
 		       name, i, (int)r->kind);
 }
 
-static int load_prog(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, struct ua_kbtf **vmlinux,
-		     char *err, size_t err_sz)
+static int load_prog(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p,
+		     struct ua_kbtf **vmlinux, char *err, size_t err_sz)
 {
 	struct ua_kbpf_prog_attr pa = {
 		.prog_type = p->prog_type,
