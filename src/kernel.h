@@ -230,6 +230,13 @@ int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_
  * and leaving the allocator as it was; -ENOENT when all are free.
  */
 int ua_karena_next_busy(struct ua_karena *ka, uint64_t start, uint64_t end, uint64_t *pgoff);
+/*
+ * Sum of `words` consecutive u64 BPF-side loads from addr (user form) in one
+ * program run: the kernel's program-view load path, for benchmarks and for
+ * checking that unallocated pages read as 0. -ERANGE if may_goto's budget
+ * (8M iterations) ended the loop early.
+ */
+int ua_karena_bpf_sum(struct ua_karena *ka, uint64_t addr, uint32_t words, uint64_t *sum);
 
 /* ---- an object description loaded into the kernel (for `uarena diff`) ---- */
 

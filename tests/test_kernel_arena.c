@@ -794,3 +794,28 @@ TEST(kernel_arena, next_busy_scan_is_side_effect_free)
 	CHECK_EQ(p, base + 41 * PAGE);
 	ua_karena_destroy(ka);
 }
+
+/* The load loop sees what the host wrote, and zeros in unallocated pages. */
+TEST(kernel_arena, bpf_sum_reads_pages_and_holes)
+{
+	struct ua_karena_attr a = { .max_entries = 8 };
+	struct ua_karena *ka = NULL;
+	uint64_t base, p = 0, sum = 1;
+	char err[1024];
+
+	require_kernel();
+	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
+	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
+	REQUIRE_EQ(ua_karena_alloc(ka, 0, 2, -1, 0, &p), 0);
+	REQUIRE_EQ(p, base);
+	for (unsigned i = 0; i < 1024; i++)
+		((volatile uint64_t *)(uintptr_t)base)[i] = i;
+	CHECK_EQ(ua_karena_bpf_sum(ka, base, 1024, &sum), 0);
+	CHECK_EQ(sum, 1023 * 1024 / 2);
+	/* Pages 2..7 were never allocated: every load reads 0, none allocates. */
+	CHECK_EQ(ua_karena_bpf_sum(ka, base + 2 * PAGE, 6 * 512, &sum), 0);
+	CHECK_EQ(sum, 0);
+	REQUIRE_EQ(ua_karena_alloc(ka, 0, 6, -1, 0, &p), 0);
+	CHECK_EQ(p, base + 2 * PAGE);
+	ua_karena_destroy(ka);
+}

@@ -19,6 +19,8 @@
  *   op LOOP     cnt times { p = alloc(NULL, 1); if p: free(p, 1) else failed++ }
  *               result = failed, cnt = iterations done (see build_loop).
  *   op SCAN     the first pgoff in [cnt, node) that is not free (see build_scan)
+ *   op SUM      result = sum of cnt u64 words from addr (PROBE_MEM32 loads),
+ *               cnt = words done (a may_goto loop, for the load benchmark)
  */
 #include "kernel.h"
 
@@ -30,7 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-enum karena_op { OP_ALLOC, OP_FREE, OP_RESERVE, OP_READ, OP_WRITE, OP_LOOP, OP_SCAN };
+enum karena_op { OP_ALLOC, OP_FREE, OP_RESERVE, OP_READ, OP_WRITE, OP_LOOP, OP_SCAN, OP_SUM };
 
 struct op_ctx {
 	uint64_t op;
@@ -54,7 +56,7 @@ struct ua_karena {
 /* ---- a tiny instruction builder with forward labels ---- */
 
 #define MAX_INSNS 128
-#define MAX_LABELS 16
+#define MAX_LABELS 24
 
 struct builder {
 	struct ua_insn insns[MAX_INSNS];
@@ -132,7 +134,7 @@ static void emit_exit0(struct builder *b)
 enum {
 	L_ALLOC, L_FREE, L_RESERVE, L_READ, L_WRITE, L_LOOP, L_LOOP_HEAD, L_LOOP_FAILED,
 	L_LOOP_NEXT, L_LOOP_DONE, L_SCAN, L_SCAN_HEAD, L_SCAN_UNRESERVE, L_SCAN_FOUND,
-	L_SCAN_NONE,
+	L_SCAN_NONE, L_SUM, L_SUM_HEAD, L_SUM_DONE,
 };
 
 struct kfunc_ids {
@@ -227,10 +229,32 @@ static void build_scan(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit_exit0(b);
 }
 
+static void build_sum(struct builder *b)
+{
+	bind(b, L_SUM);
+	emit_ldx_ctx(b, 7, UA_DW, CTX_OFF(addr));
+	emit(b, UA_ALU64 | UA_MOV | UA_X, 7, 7, UA_ADDR_SPACE_CAST, UA_CAST_KERN);
+	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 9, 0, 0, 0);  /* i */
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 0, 0, 0, 0);  /* sum */
+	bind(b, L_SUM_HEAD);
+	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 9, 8, 0, L_SUM_DONE);
+	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_SUM_DONE);
+	emit(b, UA_LDX | UA_MEM | UA_DW, 2, 7, 0, 0);
+	emit(b, UA_ALU64 | UA_ADD | UA_X, 0, 2, 0, 0);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 7, 0, 0, 8);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 9, 0, 0, 1);
+	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SUM_HEAD);
+	bind(b, L_SUM_DONE);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 9, CTX_OFF(cnt), 0);
+	emit_exit0(b);
+}
+
 static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *k)
 {
 	static const int dispatch[] = { L_ALLOC, L_FREE, L_RESERVE, L_READ, L_WRITE, L_LOOP,
-					L_SCAN };
+					L_SCAN, L_SUM };
 
 	memset(b, 0, sizeof(*b));
 	for (int i = 0; i < MAX_LABELS; i++)
@@ -287,6 +311,7 @@ static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *
 
 	build_loop(b, map_fd, k);
 	build_scan(b, map_fd, k);
+	build_sum(b);
 	return resolve(b);
 }
 
@@ -536,4 +561,18 @@ int ua_karena_next_busy(struct ua_karena *ka, uint64_t start, uint64_t end, uint
 			return -ENOENT;
 		/* may_goto's budget ended this run: go on from where it stopped. */
 	}
+}
+
+int ua_karena_bpf_sum(struct ua_karena *ka, uint64_t addr, uint32_t words, uint64_t *sum)
+{
+	struct op_ctx ctx = { .op = OP_SUM, .addr = addr, .cnt = words };
+	int ret = run_op(ka, &ctx);
+
+	if (ret)
+		return ret;
+	if (ctx.cnt != words)
+		return -ERANGE; /* may_goto's budget ended the loop early */
+	if (sum)
+		*sum = ctx.result;
+	return 0;
 }
