@@ -160,7 +160,8 @@ int ua_kbpf_prog_test_run(int prog_fd, struct ua_kbpf_test_run *run);
 
 /*
  * mmap of an arena map (MAP_SHARED, offset 0). addr NULL lets the kernel
- * choose; with fixed, MAP_FIXED is passed. Returns 0 and *out, or -errno.
+ * choose; with fixed, MAP_FIXED_NOREPLACE is passed (an address in use is
+ * -EEXIST, never replaced). Returns 0 and *out, or -errno.
  */
 int ua_kbpf_arena_mmap(int map_fd, void *addr, size_t len, int prot, bool fixed, void **out);
 
@@ -257,6 +258,12 @@ struct ua_kobj_map_desc {
 	uint32_t init_size;
 	uint64_t init_offset;          /* ARENA: byte offset of the image (arena_data_off) */
 	bool freeze;                   /* .rodata: freeze after filling (libbpf does) */
+	/*
+	 * ARENA with map_extra: mmap and copy the image in a short-lived child,
+	 * for an address this process cannot map (uarena's own arena is there);
+	 * ua_kobj_arena_base() is then NULL, the pages live on in the kernel.
+	 */
+	bool mmap_in_child;
 };
 
 enum ua_kobj_reloc_kind {
@@ -306,7 +313,7 @@ int ua_kobj_load(const struct ua_kobj_desc *desc, struct ua_kobj **out, char *er
 void ua_kobj_close(struct ua_kobj *ko);
 int ua_kobj_map_fd(const struct ua_kobj *ko, uint32_t map_idx);
 int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
-/* The arena's user mapping (NULL when map_idx is not an arena) and its size. */
+/* The arena's user mapping (NULL when map_idx is not an arena or was mapped in a child). */
 uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
 int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
 

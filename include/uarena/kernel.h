@@ -9,11 +9,11 @@
  * value, output packet, map contents, arena pages. Needs root (or CAP_BPF
  * and CAP_PERFMON) and a kernel with BPF arenas (6.9+, reserve_pages 6.17+).
  *
- * Known limits: programs using CO-RE on kernel structs (struct bpf_map,
- * struct bpf_arena) get uarena's field offsets in the kernel too; an object
- * that fixes its arena address with map_extra has the kernel's arena in
- * another 4 GiB window (same low 32 bits), so a program comparing pointers
- * with that absolute address sees a difference.
+ * Known limit: programs using CO-RE on kernel structs (struct bpf_map,
+ * struct bpf_arena) get uarena's field offsets in the kernel too. The
+ * kernel arena sits at the object's map_extra when it has one, else in
+ * another 4 GiB window with the same low 32 bits as uarena's (user-form
+ * pointers are then compared up to that difference).
  */
 #ifndef UARENA_KERNEL_H
 #define UARENA_KERNEL_H

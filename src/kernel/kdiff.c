@@ -13,8 +13,10 @@
  * contents and arena pages.
  *
  * Addresses: a kernel arena and a uarena arena cannot share a user address
- * in one process, so the kernel arena is placed at map_extra = another 4 GiB
- * window with the same low 32 bits as uarena's user_vm_start. Arena
+ * in one process. An object that fixes the address (map_extra) gets it in
+ * the kernel too, mapped by a short-lived child (describe_arena); otherwise
+ * the kernel arena goes to another 4 GiB window with the same low 32 bits as
+ * uarena's user_vm_start. Arena
  * semantics depend only on the low 32 bits, so both sides make the same
  * placement decisions, and a user-form pointer differs only in its upper 32
  * bits: the comparison treats 8-byte words equal when they are equal or are
@@ -54,6 +56,7 @@ struct ua_kdiff {
 	uint64_t ubase, kbase;   /* user_vm_start on each side */
 	size_t arena_size;
 	int reader_fd;           /* kernel page reader program */
+	uint8_t *image;          /* heap copy of the arena globals image */
 	struct ua_karena *kops;  /* kernel allocator scan (which pages are taken) */
 };
 
@@ -151,6 +154,45 @@ static bool is_global_data(const struct ua_map *m)
 	return m->type == UA_MAP_ARRAY && m->max_entries == 1 && m->mmaped;
 }
 
+/*
+ * The kernel arena's address. The object fixed one (map_extra): the kernel
+ * arena gets the same, mapped and filled in a child process since uarena's
+ * arena occupies it here (uarena's views are MADV_DONTFORK, so the child has
+ * the range free); the image is copied to the heap first for the same
+ * reason. Otherwise: another 4 GiB window, same low 32 bits.
+ */
+static int describe_arena(struct ua_kdiff *d, const struct ua_map *m, struct ua_kobj_map_desc *md,
+			  size_t image_size, char *err, size_t err_sz)
+{
+	const struct ua_object *obj = d->obj;
+	int ret;
+
+	d->ubase = (uint64_t)(uintptr_t)m->mmaped;
+	d->arena_size = m->mmap_sz;
+	if (m->map_extra) {
+		d->kbase = m->map_extra;
+		md->mmap_in_child = true;
+	} else {
+		ret = pick_kernel_base(d->ubase, d->arena_size, &d->kbase);
+		if (ret)
+			return ua_errf(err, err_sz, ret,
+				       "kernel: diff: no free 4 GiB window for the kernel arena");
+	}
+	md->attr.map_extra = d->kbase;
+	if (!image_size)
+		return 0;
+	if (image_size > d->arena_size - obj->arena_data_off)
+		return ua_errf(err, err_sz, -E2BIG, "kernel: diff: arena image larger than the arena");
+	d->image = malloc(image_size);
+	if (!d->image)
+		return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+	memcpy(d->image, (const uint8_t *)m->mmaped + obj->arena_data_off, image_size);
+	md->init = d->image;
+	md->init_size = (uint32_t)image_size;
+	md->init_offset = obj->arena_data_off;
+	return 0;
+}
+
 static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char (*names)[16],
 			 size_t image_size, char *err, size_t err_sz)
 {
@@ -170,21 +212,11 @@ static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char
 		if (m->type == UA_MAP_PERCPU_ARRAY || m->type == UA_MAP_PERCPU_HASH)
 			md->attr.value_size = m->value_size; /* per element; contents not copied */
 		if (m->type == UA_MAP_ARENA_TYPE) {
-			int ret;
+			int ret = describe_arena(d, m, md, image_size, err, err_sz);
 
-			d->arena_idx = (int)i;
-			d->ubase = (uint64_t)(uintptr_t)m->mmaped;
-			d->arena_size = m->mmap_sz;
-			ret = pick_kernel_base(d->ubase, d->arena_size, &d->kbase);
 			if (ret)
-				return ua_errf(err, err_sz, ret,
-					       "kernel: diff: no free 4 GiB window for the kernel arena");
-			md->attr.map_extra = d->kbase;
-			if (image_size) {
-				md->init = (const uint8_t *)m->mmaped + obj->arena_data_off;
-				md->init_size = (uint32_t)image_size;
-				md->init_offset = obj->arena_data_off;
-			}
+				return ret;
+			d->arena_idx = (int)i;
 		} else if (is_global_data(m)) {
 			md->init = m->mmaped;
 			md->init_size = m->value_size;
@@ -470,8 +502,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		ret = load_reader(d, err, err_sz);
 		if (!ret)
 			ret = ua_karena_attach(ua_kobj_map_fd(d->ko, (uint32_t)d->arena_idx),
-					       ua_kobj_arena_base(d->ko, (uint32_t)d->arena_idx, NULL),
-					       d->arena_size, &d->kops, err, err_sz);
+					       (uint8_t *)(uintptr_t)d->kbase, d->arena_size,
+					       &d->kops, err, err_sz);
 	}
 out:
 	for (uint32_t i = 0; relocs && i <= n_progs; i++)
@@ -499,6 +531,7 @@ void ua_kdiff_destroy(struct ua_kdiff *d)
 		close(d->reader_fd);
 	ua_karena_destroy(d->kops);
 	ua_kobj_close(d->ko);
+	free(d->image);
 	free(d->kprog_of);
 	free(d);
 }
