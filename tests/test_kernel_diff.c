@@ -185,16 +185,21 @@ TEST(kernel_diff, planted_differences_are_reported)
  *   loader_arena/where               uarena's struct bpf_map/bpf_arena, not
  *                                    vmlinux's: the twin reads other fields
  *   arena_strsearch/arena_strsearch  the kernel's verifier gives up (1M insns)
- *   arena_spin_lock/spin_lock_test   needs a ctx; without one the kernel
- *   loader_globals/ctx_sum           refuses the run (-EINVAL), uarena runs
- *                                    it (-2) or faults (-EFAULT)
+ *   loader_globals/ctx_sum           reads a ctx; without one the kernel
+ *                                    refuses the run (-EINVAL), uarena
+ *                                    faults (-EFAULT)
  *   loader_globals/write_rodata      the kernel's verifier refuses the load,
  *                                    uarena faults at run time
  */
 struct diff_case {
 	const char *object, *prog;
 	uint32_t retval;
+	const void *ctx;      /* SYSCALL programs that read a ctx */
+	uint32_t ctx_size;
 };
+
+/* arena_spin_lock's struct spin_args: 100 rounds, 10 iterations in the lock, no limit. */
+static const int32_t spin_args[3] = { 100, 10, -1 };
 
 static const struct diff_case diff_cases[] = {
 	{ "arena_alloc", "alloc_objs", 0 },
@@ -215,6 +220,7 @@ static const struct diff_case diff_cases[] = {
 	{ "arena_verifier", "reserve_twice", 0 },
 	{ "arena_verifier", "reserve_invalid_region", 0 },
 	{ "arena_spin_lock", "read_counter", 0 },
+	{ "arena_spin_lock", "spin_lock_test", 0, spin_args, sizeof(spin_args) },
 	{ "xdp_arena_kv", "xdp_kv_filter", 2 },
 	{ "loader_arena", "bump", 42 },
 	{ "loader_globals", "read_globals", 112 },
@@ -253,6 +259,16 @@ static void diff_one(const struct diff_case *c)
 		ua_test_fail(__FILE__, __LINE__, "%s/%s: kernel twin: %s", c->object, c->prog, err);
 		ua_object_close(obj);
 		return;
+	}
+	uint8_t kctx[64];
+
+	if (c->ctx) {
+		REQUIRE(c->ctx_size <= sizeof(kctx));
+		memcpy(kctx, c->ctx, c->ctx_size);
+		uo.ctx_in = c->ctx;
+		uo.ctx_size_in = c->ctx_size;
+		kr.ctx_in = kctx; /* the kernel writes a SYSCALL ctx back */
+		kr.ctx_size_in = c->ctx_size;
 	}
 	if (ua_program_type(p) != UA_PROG_TYPE_SYSCALL) {
 		uo.data_in = pkt;
