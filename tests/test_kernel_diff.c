@@ -13,6 +13,7 @@
 #include <uarena/object.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -415,4 +416,89 @@ TEST(kernel_diff, cli_uarena_diff)
 	CHECK_EQ(WEXITSTATUS(status), 1);
 	CHECK_CONTAINS(out, "uarena diff: ");
 	CHECK_CONTAINS(out, "'nope'");
+}
+
+/* ---- the arena spin lock under contention, both sides ---- */
+
+struct spin_thread {
+	struct ua_object *obj;
+	struct ua_kdiff *d;
+	uint32_t cpu;
+	bool kernel;
+	int ret;
+	uint32_t retval;
+};
+
+static void *spin_thread_fn(void *arg)
+{
+	struct spin_thread *t = arg;
+	int32_t args[3] = { 1000, 20, -1 };
+
+	if (t->kernel) {
+		struct ua_kbpf_test_run kr = { .ctx_in = args, .ctx_size_in = sizeof(args) };
+
+		t->ret = ua_kdiff_kernel_test_run(t->d, "spin_lock_test", t->cpu, &kr);
+		t->retval = kr.retval;
+	} else {
+		UA_OPTS(ua_test_run_opts, uo, .ctx_in = args, .ctx_size_in = sizeof(args),
+			.flags = UA_F_TEST_RUN_ON_CPU, .cpu = t->cpu);
+
+		t->ret = ua_program_test_run(ua_object_find_program(t->obj, "spin_lock_test"), &uo);
+		t->retval = uo.retval;
+	}
+	return NULL;
+}
+
+/*
+ * One thread per CPU (up to 4), each taking the arena lock 1000 times: no
+ * update may be lost on either side (counter = threads * 1000), and the
+ * arena (lock word, per-CPU queue nodes, counter) must end identical.
+ */
+TEST(kernel_diff, arena_spin_lock_contention_agrees)
+{
+	char err[2048] = "", why[256], *report = NULL;
+	const char *path;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+	struct spin_thread t[4];
+	pthread_t th[4];
+	struct ua_object *obj = NULL;
+	struct ua_kdiff *d = NULL;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
+	struct ua_kbpf_test_run kr = { 0 };
+	UA_OPTS(ua_test_run_opts, uo, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
+	size_t len = 0;
+	FILE *f;
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+	path = bpf_path("arena_spin_lock");
+	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
+	if (ua_kdiff_create(obj, path, NULL, &d, err, sizeof(err)) != 0)
+		ua_test_fail(__FILE__, __LINE__, "kernel twin: %s", err);
+	REQUIRE(d != NULL);
+	for (int side = 0; side < 2; side++) {
+		for (int i = 0; i < n; i++) {
+			t[i] = (struct spin_thread){ obj, d, (uint32_t)i, side == 1, -1, 99 };
+			REQUIRE_EQ(pthread_create(&th[i], NULL, spin_thread_fn, &t[i]), 0);
+		}
+		for (int i = 0; i < n; i++) {
+			pthread_join(th[i], NULL);
+			CHECK_EQ(t[i].ret, 0);
+			CHECK_EQ(t[i].retval, 0);
+		}
+	}
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "read_counter"), &uo), 0);
+	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, "read_counter", 0, &kr), 0);
+	CHECK_EQ(uo.retval, 1000 * n);
+	CHECK_EQ(kr.retval, 1000 * n);
+	f = open_memstream(&report, &len);
+	REQUIRE(f != NULL);
+	CHECK_EQ(ua_kdiff_compare(d, f), 0);
+	fclose(f);
+	if (report[0])
+		printf("%s", report);
+	free(report);
+	ua_kdiff_destroy(d);
+	ua_object_close(obj);
 }
