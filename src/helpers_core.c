@@ -2,7 +2,7 @@
 /*
  * Built-in helpers and kfuncs that need nothing but the invocation state:
  * clocks, random numbers, CPU/task identity, the numeric open-coded
- * iterator (bpf_for / bpf_repeat), preemption and IRQ "disabling" (no-ops
+ * iterator (bpf_for / bpf_repeat), bpf_loop callbacks, preemption and IRQ "disabling" (no-ops
  * in user space, but nesting is tracked per invocation so misuse is
  * reported), and bpf_probe_read_kernel{,_str} against memory the program
  * may legitimately read.
@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "internal.h"
+#include "prog.h"
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -231,7 +232,36 @@ static uint64_t bpf_local_irq_restore(struct ua_exec *ex, uint64_t flags, uint64
 	return 0;
 }
 
+/*
+ * bpf_loop(nr_loops, callback, ctx, flags): calls callback(i, ctx) until it
+ * returns non-zero (then i + 1 is returned) or nr_loops calls were made.
+ * Kernel checks first: flags != 0 -> -EINVAL, nr_loops > BPF_MAX_LOOPS ->
+ * -E2BIG. A callback that faults ends the outer run with its error.
+ */
+static uint64_t bpf_loop(struct ua_exec *ex, uint64_t nr_loops, uint64_t callback,
+			 uint64_t callback_ctx, uint64_t flags, uint64_t r5)
+{
+	uint32_t n = (uint32_t)nr_loops, i;
+
+	if (flags)
+		return (uint64_t)-EINVAL;
+	if (n > UA_BPF_MAX_LOOPS)
+		return (uint64_t)-E2BIG;
+	for (i = 0; i < n; i++) {
+		const uint64_t args[5] = { i, callback_ctx, 0, 0, 0 };
+		uint64_t ret = 0;
+		int err = ua_interp_callback(ex, callback, args, &ret);
+
+		if (err)
+			return (uint64_t)(int64_t)err;
+		if (ret)
+			return (uint64_t)i + 1;
+	}
+	return i;
+}
+
 const struct ua_helper_def ua_helpers_core[] = {
+	{ "bpf_loop", 181, bpf_loop },
 	{ "bpf_probe_read", 4, bpf_probe_read_kernel },
 	{ "bpf_ktime_get_ns", 5, bpf_ktime_get_ns },
 	{ "bpf_get_prandom_u32", 7, bpf_get_prandom_u32 },

@@ -74,9 +74,9 @@ TEST(examples, arena_list_1000)
 	check_list(1000);
 }
 
-TEST(examples, arena_htab_built_by_bpf_queried_by_host)
+static void check_htab(const char *obj_name)
 {
-	struct ua_object *obj = open_example("arena_htab", NULL, 0);
+	struct ua_object *obj = open_example(obj_name, NULL, 0);
 	struct ua_arena *a = example_arena(obj);
 	struct htab_globals *g = example_bss(obj, sizeof(*g));
 	int value = -1, elems = 0;
@@ -99,6 +99,17 @@ TEST(examples, arena_htab_built_by_bpf_queried_by_host)
 			elems++;
 	CHECK_EQ(elems, N_KEYS);
 	ua_object_close(obj);
+}
+
+TEST(examples, arena_htab_built_by_bpf_queried_by_host)
+{
+	check_htab("arena_htab");
+}
+
+/* Same program with explicit addr_space_cast instructions (BPF_ARENA_FORCE_ASM). */
+TEST(examples, arena_htab_asm_casts)
+{
+	check_htab("arena_htab_asm");
 }
 
 /* Ethernet + IPv4 header (+ 8 bytes of UDP) from saddr, as bytes. */

@@ -495,3 +495,52 @@ TEST(helpers, preempt_and_irq_nesting)
 	CHECK_EQ(ex.irq_depth, 0);
 	CHECK_EQ(captured.calls, 2);
 }
+
+static uint64_t host_mix(struct ua_exec *ex, uint64_t a, uint64_t b, uint64_t r3, uint64_t r4,
+			 uint64_t r5)
+{
+	return a * 10 + b;
+}
+
+static uint64_t host_note_calls;
+
+static uint64_t host_note(struct ua_exec *ex, uint64_t v, uint64_t r2, uint64_t r3, uint64_t r4,
+			  uint64_t r5)
+{
+	host_note_calls++;
+	return v + 1000;
+}
+
+static int open_embed(const struct ua_helpers *set, struct ua_object **obj, char *err, size_t n)
+{
+	const char *dir = getenv("UA_BPF_DIR");
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/embed_helpers.bpf.o", dir && *dir ? dir : "build/bpf");
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = n, .helpers = set);
+	return ua_object_open(path, &o, obj);
+}
+
+TEST(helpers, embedder_helpers_reach_a_loaded_program)
+{
+	struct ua_helpers *set;
+	struct ua_object *obj = NULL;
+	char err[512] = "";
+
+	/* Without the set the kfunc is unknown, by name. */
+	CHECK_EQ(open_embed(NULL, &obj, err, sizeof(err)), -ENOENT);
+	CHECK_CONTAINS(err, "host_note");
+
+	REQUIRE_EQ(ua_helpers_new(&set), 0);
+	REQUIRE_EQ(ua_helpers_register(set, 10000, "host_mix", host_mix), 0);
+	REQUIRE_EQ(ua_helpers_register_kfunc(set, "host_note", host_note), 0);
+	err[0] = '\0';
+	REQUIRE_EQ(open_embed(set, &obj, err, sizeof(err)), 0);
+	UA_OPTS(ua_test_run_opts, o, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0, .err_buf = err,
+		.err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_program_test_run(ua_object_find_program(obj, "use_host_functions"), &o), 0);
+	CHECK_EQ(o.retval, 6 * 10 + 7 + 1000);
+	CHECK_EQ(host_note_calls, 1);
+	ua_object_close(obj);
+	ua_helpers_free(set);
+}

@@ -174,3 +174,15 @@ TEST(progs, arena_spin_lock_4_threads_exact_count)
 {
 	spin_lock_threads(4, 1000, 20);
 }
+
+TEST(progs, bpf_loop_callbacks_write_the_arena)
+{
+	struct ua_object *obj = open_example("arena_loop", NULL, 0);
+	uint64_t *squares = ua_arena_user_base(example_arena(obj));
+
+	CHECK_EQ(run_prog(obj, "arena_loop", NULL, 0), 0);
+	for (uint64_t i = 0; i < 64; i++)
+		CHECK_EQ(squares[i], i <= 40 ? i * i : 0);
+	ua_object_close(obj);
+}
+TEST(progs, arena_base_reads_user_vm_start) { expect_zero("arena_verifier_core", "arena_base_is_page0"); }

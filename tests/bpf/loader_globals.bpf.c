@@ -70,3 +70,68 @@ int xdp_first_byte(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* The subset of struct __sk_buff a tc program reads here (UAPI offsets). */
+struct sk_buff_view {
+	__u32 len;          /* 0 */
+	__u32 pad0[18];
+	__u32 data;         /* 76 */
+	__u32 data_end;     /* 80 */
+};
+
+SEC("tc")
+int tc_len(struct sk_buff_view *skb)
+{
+	unsigned char *data = (void *)(long)skb->data;
+	unsigned char *end = (void *)(long)skb->data_end;
+
+	if (data + 20 > end)
+		return 2; /* TC_ACT_SHOT */
+	return (int)skb->len * 10 + data[19];
+}
+
+SEC("syscall")
+int printk(void *ctx)
+{
+	bpf_printk("hello %d %s", 42, "arena");
+	return 0;
+}
+
+struct sum_args {
+	int a, b;
+	int sum;
+};
+
+SEC("syscall")
+int ctx_sum(struct sum_args *args)
+{
+	args->sum = args->a + args->b;
+	return 0;
+}
+
+/* The verifier refuses stores to .rodata; uarena stops the run at the store. */
+SEC("syscall")
+int write_rodata(void *ctx)
+{
+	*(volatile int *)&rodata_var = 5;
+	return 0;
+}
+
+/* Two runs must never share a CPU id at the same time (the arena spin lock's
+ * per-CPU queue nodes rely on it): count overlaps per id. */
+unsigned long busy[8];
+unsigned long overlaps;
+volatile unsigned long spin;
+
+SEC("syscall")
+int cpu_exclusive(void *ctx)
+{
+	unsigned int c = bpf_get_smp_processor_id() & 7;
+
+	if (__sync_fetch_and_add(&busy[c], 1) != 0)
+		__sync_fetch_and_add(&overlaps, 1);
+	for (int i = 0; i < 200; i++)
+		spin++;
+	__sync_fetch_and_sub(&busy[c], 1);
+	return c;
+}
