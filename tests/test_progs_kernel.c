@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel-style arena programs (tests/bpf/arena_*.bpf.c) run in the real
+ * kernel as well (through the kernel module's diff engine): each must return
+ * 0 there too, and the arena contents must agree with uarena's afterwards.
+ * This is what makes the expectations in test_progs.c kernel facts rather
+ * than our reading of the selftests. SKIPs without bpf().
+ *
+ * Not here, because the kernel twin (src/kernel/kdiff.c) cannot express them
+ * yet: programs using CO-RE on map structs (arena_verifier_core: the twin
+ * runs uarena's relocated instructions, whose field offsets describe
+ * uarena's struct bpf_map), and programs needing BTF func_info (global
+ * subprograms in arena_strsearch, bpf_loop callbacks in arena_loop: the twin
+ * loads without .BTF.ext, so the verifier rejects or re-walks them).
+ */
+#include "test.h"
+
+#include "kernel.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <uarena.h>
+
+static void run_both(const char *obj_name, const char *prog, bool compare)
+{
+	char path[512], err[2048] = "", why[256], *report = NULL;
+	const char *dir = getenv("UA_BPF_DIR");
+	struct ua_object *obj = NULL;
+	struct ua_kdiff *d = NULL;
+	struct ua_kbpf_test_run kr = { 0 };
+	size_t len = 0;
+	FILE *f;
+	int ret, n;
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir && *dir ? dir : "build/bpf", obj_name);
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = prog);
+	ret = ua_object_open(path, &o, &obj);
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "open %s: %s", path, err);
+	REQUIRE_EQ(ret, 0);
+	ret = ua_kdiff_create(obj, path, prog, &d, err, sizeof(err));
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "kernel twin of %s: %s", path, err);
+	REQUIRE_EQ(ret, 0);
+
+	UA_OPTS(ua_test_run_opts, uo, .err_buf = err, .err_buf_sz = sizeof(err),
+		.flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, prog), &uo), 0);
+	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, prog, 0, &kr), 0);
+	if (uo.retval || kr.retval)
+		ua_test_fail(__FILE__, __LINE__, "%s: uarena returned %u, kernel %u (0 = all checks held)",
+			     prog, uo.retval, kr.retval);
+
+	if (compare) {
+		f = open_memstream(&report, &len);
+		REQUIRE(f != NULL);
+		n = ua_kdiff_compare(d, f);
+		fclose(f);
+		if (n != 0)
+			ua_test_fail(__FILE__, __LINE__, "%s: %d differences after the run:\n%s",
+				     prog, n, report ? report : "");
+		free(report);
+	}
+	ua_kdiff_destroy(d);
+	ua_object_close(obj);
+}
+
+/* Return values and the whole arena compared. */
+static void both_return_zero(const char *obj_name, const char *prog)
+{
+	run_both(obj_name, prog, true);
+}
+
+/*
+ * 4 GiB arenas: return values only — comparing every page of a 1M-page arena
+ * through program-view reads takes minutes.
+ */
+static void both_return_zero_large(const char *obj_name, const char *prog)
+{
+	run_both(obj_name, prog, false);
+}
+
+TEST(progs_kernel, basic_alloc1) { both_return_zero("arena_verifier", "basic_alloc1"); }
+TEST(progs_kernel, basic_alloc2) { both_return_zero("arena_verifier", "basic_alloc2"); }
+TEST(progs_kernel, basic_reserve1) { both_return_zero("arena_verifier", "basic_reserve1"); }
+TEST(progs_kernel, basic_reserve2) { both_return_zero("arena_verifier", "basic_reserve2"); }
+TEST(progs_kernel, reserve_twice) { both_return_zero("arena_verifier", "reserve_twice"); }
+TEST(progs_kernel, reserve_invalid_region)
+{
+	both_return_zero("arena_verifier", "reserve_invalid_region");
+}
+TEST(progs_kernel, big_alloc1) { both_return_zero_large("arena_large", "big_alloc1"); }
+TEST(progs_kernel, big_alloc2) { both_return_zero_large("arena_large", "big_alloc2"); }
+TEST(progs_kernel, access_reserved) { both_return_zero_large("arena_large", "access_reserved"); }
+TEST(progs_kernel, request_partially_reserved)
+{
+	both_return_zero_large("arena_large", "request_partially_reserved");
+}
+TEST(progs_kernel, free_reserved) { both_return_zero_large("arena_large", "free_reserved"); }
+TEST(progs_kernel, arena_atomics) { both_return_zero("arena_atomics", "arena_atomics"); }
