@@ -91,7 +91,7 @@ struct ua_arena {
 	int uffd; /* -1 on the checked path */
 	struct arena_shared *hdr;
 	uint64_t hdr_size;
-	struct arena_alloc alloc;
+	struct ua_range_tree alloc;
 	_Atomic uint64_t *backed;
 	uint64_t page_size;
 	uint64_t size; /* bytes of data */
@@ -163,7 +163,7 @@ static void arena_lock(struct ua_arena *a)
 		 * recompute the index from the bits (see docs/arena-design.md).
 		 */
 		if (atomic_load(&a->hdr->in_update))
-			arena_alloc_rebuild(&a->alloc);
+			ua_range_tree_rebuild(&a->alloc);
 		atomic_store(&a->hdr->in_update, 0);
 		pthread_mutex_consistent(&a->hdr->lock);
 	} else {
@@ -378,14 +378,14 @@ static uint64_t alloc_offset(uint32_t max_entries)
 
 static uint64_t header_size(uint32_t max_entries)
 {
-	return UA_ROUND_UP(alloc_offset(max_entries) + arena_alloc_state_size(max_entries),
+	return UA_ROUND_UP(alloc_offset(max_entries) + ua_range_tree_state_size(max_entries),
 			   page_size());
 }
 
 /* Offsets are recomputed, never read back: a bad file cannot point us elsewhere. */
 static void bind_shared(struct ua_arena *a)
 {
-	arena_alloc_bind(&a->alloc, (uint8_t *)a->hdr + alloc_offset(a->max_entries),
+	ua_range_tree_bind(&a->alloc, (uint8_t *)a->hdr + alloc_offset(a->max_entries),
 			 a->max_entries);
 	a->backed = (_Atomic uint64_t *)((uint8_t *)a->hdr + backed_offset());
 }
@@ -424,7 +424,7 @@ static int init_header(struct ua_arena *a, const struct ua_arena_opts *o)
 	if (err)
 		return -err;
 	bind_shared(a);
-	arena_alloc_init(&a->alloc);
+	ua_range_tree_init(&a->alloc);
 	return 0;
 }
 
@@ -726,8 +726,8 @@ static bool sync_host_faults(struct ua_arena *a, uint32_t first, uint32_t end)
 		q = ((uint64_t)d - a->hdr_size) / a->page_size;
 		qe = ((uint64_t)h - a->hdr_size + a->page_size - 1) / a->page_size;
 		for (uint64_t p = q; p < qe && !marked; p++)
-			marked = arena_alloc_page_free(&a->alloc, (uint32_t)p);
-		arena_alloc_clear(&a->alloc, (uint32_t)q, (uint32_t)(qe - q));
+			marked = ua_range_tree_page_free(&a->alloc, (uint32_t)p);
+		ua_range_tree_clear(&a->alloc, (uint32_t)q, (uint32_t)(qe - q));
 		pos = data_off(a, qe);
 	}
 	return marked;
@@ -753,10 +753,10 @@ static void sync_all_host_faults(struct ua_arena *a)
 	for (unsigned runs = 0; runs < SYNC_MAX_RUNS; runs++) {
 		uint32_t end;
 
-		p = arena_alloc_next_free(&a->alloc, p);
+		p = ua_range_tree_next_free(&a->alloc, p);
 		if (p >= n)
 			break;
-		end = p + arena_alloc_run_len(&a->alloc, p);
+		end = p + ua_range_tree_run_len(&a->alloc, p);
 		sync_host_faults(a, p, end);
 		p = end;
 	}
@@ -829,19 +829,19 @@ void *ua_arena_alloc_pages(struct ua_arena *a, void *addr, uint32_t page_cnt, in
 	sync_all_host_faults(a);
 	if (uaddr) {
 		sync_host_faults(a, (uint32_t)pgoff, (uint32_t)pgoff + page_cnt);
-		if (!arena_alloc_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
+		if (!ua_range_tree_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
 			goto out_fail;
 	} else {
 		do {
-			pgoff = arena_alloc_find(&a->alloc, page_cnt, &run_len);
+			pgoff = ua_range_tree_find(&a->alloc, page_cnt, &run_len);
 			if (pgoff < 0)
 				goto out_fail;
 		} while (sync_host_faults(a, (uint32_t)pgoff, (uint32_t)pgoff + run_len));
 	}
-	arena_alloc_clear(&a->alloc, (uint32_t)pgoff, page_cnt);
+	ua_range_tree_clear(&a->alloc, (uint32_t)pgoff, page_cnt);
 	/* Materialise zeroed pages so program-view stores land. */
 	if (fallocate(a->fd, 0, data_off(a, (uint64_t)pgoff), (off_t)(page_cnt * a->page_size))) {
-		arena_alloc_set(&a->alloc, (uint32_t)pgoff, page_cnt);
+		ua_range_tree_set(&a->alloc, (uint32_t)pgoff, page_cnt);
 		goto out_fail;
 	}
 	set_backed(a, (uint32_t)pgoff, page_cnt, true);
@@ -874,7 +874,7 @@ void ua_arena_free_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	cnt = (end - full) / a->page_size;
 	pgoff = (full - a->user_vm_start) / a->page_size;
 	arena_lock(a);
-	arena_alloc_set(&a->alloc, (uint32_t)pgoff, (uint32_t)cnt);
+	ua_range_tree_set(&a->alloc, (uint32_t)pgoff, (uint32_t)cnt);
 	set_backed(a, (uint32_t)pgoff, (uint32_t)cnt, false);
 	if (a->segv_checked)
 		user_view_protect(a, pgoff, (uint32_t)cnt, false);
@@ -902,10 +902,10 @@ int ua_arena_reserve_pages(struct ua_arena *a, void *ptr, uint32_t page_cnt)
 	arena_lock(a);
 	sync_all_host_faults(a);
 	sync_host_faults(a, (uint32_t)pgoff, (uint32_t)(pgoff + page_cnt));
-	if (!arena_alloc_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
+	if (!ua_range_tree_is_free(&a->alloc, (uint32_t)pgoff, page_cnt))
 		err = -EBUSY;
 	else
-		arena_alloc_clear(&a->alloc, (uint32_t)pgoff, page_cnt);
+		ua_range_tree_clear(&a->alloc, (uint32_t)pgoff, page_cnt);
 	arena_unlock(a);
 	return err;
 }

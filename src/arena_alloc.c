@@ -38,7 +38,7 @@ static uint32_t words_for(uint64_t bits)
 	return (uint32_t)((bits + 63) / 64);
 }
 
-size_t arena_alloc_state_size(uint32_t npages)
+size_t ua_range_tree_state_size(uint32_t npages)
 {
 	size_t words = words_for(npages), sz;
 	uint32_t w = words_for((uint64_t)npages + 1);
@@ -51,7 +51,7 @@ size_t arena_alloc_state_size(uint32_t npages)
 	return UA_ROUND_UP(sz, 64);
 }
 
-void arena_alloc_bind(struct arena_alloc *al, void *mem, uint32_t npages)
+void ua_range_tree_bind(struct ua_range_tree *al, void *mem, uint32_t npages)
 {
 	uint8_t *p = mem;
 	uint32_t w = words_for((uint64_t)npages + 1);
@@ -121,7 +121,7 @@ static int64_t prev_clear(const uint64_t *bits, int64_t from)
 }
 
 /* Size-summary tree: level 0 bit s = "some run has size s". */
-static void size_mark(struct arena_alloc *al, uint32_t size, bool on)
+static void size_mark(struct ua_range_tree *al, uint32_t size, bool on)
 {
 	uint64_t i = size;
 
@@ -141,7 +141,7 @@ static void size_mark(struct arena_alloc *al, uint32_t size, bool on)
 }
 
 /* Smallest size >= from that has a run, or 0. */
-static uint32_t size_next(const struct arena_alloc *al, uint64_t from)
+static uint32_t size_next(const struct ua_range_tree *al, uint64_t from)
 {
 	int l = 0;
 	uint64_t i = from;
@@ -167,7 +167,7 @@ static uint32_t size_next(const struct arena_alloc *al, uint64_t from)
 	return (uint32_t)i;
 }
 
-static void run_insert(struct arena_alloc *al, uint32_t first, uint32_t len)
+static void run_insert(struct ua_range_tree *al, uint32_t first, uint32_t len)
 {
 	uint32_t old = al->head[len];
 
@@ -182,7 +182,7 @@ static void run_insert(struct arena_alloc *al, uint32_t first, uint32_t len)
 	al->head[len] = first + 1;
 }
 
-static void run_remove(struct arena_alloc *al, uint32_t first)
+static void run_remove(struct ua_range_tree *al, uint32_t first)
 {
 	uint32_t len = al->run_len[first], nx = al->next[first], pv = al->prev[first];
 
@@ -196,7 +196,7 @@ static void run_remove(struct arena_alloc *al, uint32_t first)
 		size_mark(al, len, false);
 }
 
-void arena_alloc_init(struct arena_alloc *al)
+void ua_range_tree_init(struct ua_range_tree *al)
 {
 	if (!al->npages)
 		return;
@@ -204,7 +204,7 @@ void arena_alloc_init(struct arena_alloc *al)
 	run_insert(al, 0, al->npages);
 }
 
-void arena_alloc_rebuild(struct arena_alloc *al)
+void ua_range_tree_rebuild(struct ua_range_tree *al)
 {
 	uint64_t i = 0, n = al->npages;
 
@@ -221,7 +221,7 @@ void arena_alloc_rebuild(struct arena_alloc *al)
 	}
 }
 
-int64_t arena_alloc_find(const struct arena_alloc *al, uint32_t len, uint32_t *run_len_out)
+int64_t ua_range_tree_find(const struct ua_range_tree *al, uint32_t len, uint32_t *run_len_out)
 {
 	uint32_t size;
 
@@ -234,22 +234,22 @@ int64_t arena_alloc_find(const struct arena_alloc *al, uint32_t len, uint32_t *r
 	return (int64_t)al->head[size] - 1;
 }
 
-uint32_t arena_alloc_next_free(const struct arena_alloc *al, uint32_t from)
+uint32_t ua_range_tree_next_free(const struct ua_range_tree *al, uint32_t from)
 {
 	return (uint32_t)next_set(al->free_bits, from, al->npages);
 }
 
-uint32_t arena_alloc_run_len(const struct arena_alloc *al, uint32_t first)
+uint32_t ua_range_tree_run_len(const struct ua_range_tree *al, uint32_t first)
 {
 	return al->run_len[first];
 }
 
-bool arena_alloc_page_free(const struct arena_alloc *al, uint32_t page)
+bool ua_range_tree_page_free(const struct ua_range_tree *al, uint32_t page)
 {
 	return page < al->npages && bit_test(al->free_bits, page);
 }
 
-bool arena_alloc_is_free(const struct arena_alloc *al, uint32_t first, uint32_t len)
+bool ua_range_tree_is_free(const struct ua_range_tree *al, uint32_t first, uint32_t len)
 {
 	uint64_t end = (uint64_t)first + len;
 
@@ -268,7 +268,7 @@ bool arena_alloc_is_free(const struct arena_alloc *al, uint32_t first, uint32_t 
 }
 
 /* First page of the run holding free page p. */
-static uint32_t run_of(const struct arena_alloc *al, uint32_t p)
+static uint32_t run_of(const struct ua_range_tree *al, uint32_t p)
 {
 	if (p == 0 || !bit_test(al->free_bits, p - 1))
 		return p;
@@ -279,7 +279,7 @@ static uint32_t run_of(const struct arena_alloc *al, uint32_t p)
  * range_tree_clear: each run overlapping the range loses the overlap; the
  * pieces left and right of it are re-inserted (left first), as the kernel does.
  */
-void arena_alloc_clear(struct arena_alloc *al, uint32_t first, uint32_t len)
+void ua_range_tree_clear(struct ua_range_tree *al, uint32_t first, uint32_t len)
 {
 	uint64_t end = UA_MIN((uint64_t)first + len, al->npages), p = first;
 
@@ -297,14 +297,14 @@ void arena_alloc_clear(struct arena_alloc *al, uint32_t first, uint32_t len)
 	}
 }
 
-void arena_alloc_set(struct arena_alloc *al, uint32_t first, uint32_t len)
+void ua_range_tree_set(struct ua_range_tree *al, uint32_t first, uint32_t len)
 {
 	uint64_t end = UA_MIN((uint64_t)first + len, al->npages);
 	uint32_t lo = first, left_len = 0, right_len = 0;
 
-	if (end <= first || arena_alloc_is_free(al, first, (uint32_t)(end - first)))
+	if (end <= first || ua_range_tree_is_free(al, first, (uint32_t)(end - first)))
 		return;
-	arena_alloc_clear(al, first, (uint32_t)(end - first));
+	ua_range_tree_clear(al, first, (uint32_t)(end - first));
 	if (first > 0 && bit_test(al->free_bits, first - 1)) {
 		lo = al->run_first[first - 1];
 		left_len = al->run_len[lo];

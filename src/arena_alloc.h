@@ -15,7 +15,7 @@
 #define ARENA_SIZE_LEVELS 4 /* 64^4 sizes > 1<<20 pages */
 
 /* A process-local view of the shared state (pointers into the mapping). */
-struct arena_alloc {
+struct ua_range_tree {
 	uint32_t npages;
 	uint64_t *free_bits;  /* bit set = page is FREE (in a run) */
 	uint32_t *run_len;    /* at a run's first page: its length */
@@ -27,31 +27,31 @@ struct arena_alloc {
 };
 
 /* Bytes of shared memory the state needs for npages (zero-filled = empty). */
-size_t arena_alloc_state_size(uint32_t npages);
+size_t ua_range_tree_state_size(uint32_t npages);
 /* Points a view at the state stored at mem (any address, any process). */
-void arena_alloc_bind(struct arena_alloc *al, void *mem, uint32_t npages);
+void ua_range_tree_bind(struct ua_range_tree *al, void *mem, uint32_t npages);
 /* Fresh zeroed state: all pages free. */
-void arena_alloc_init(struct arena_alloc *al);
+void ua_range_tree_init(struct ua_range_tree *al);
 /* Recomputes the run index from free_bits (after a holder of the lock died). */
-void arena_alloc_rebuild(struct arena_alloc *al);
+void ua_range_tree_rebuild(struct ua_range_tree *al);
 
 /*
  * range_tree_find: first page of the best-fit run for len (smallest run that
  * fits; among equal sizes the most recently inserted, as the kernel's size
  * rbtree orders them), -1 if none. *run_len_out = that run's length.
  */
-int64_t arena_alloc_find(const struct arena_alloc *al, uint32_t len, uint32_t *run_len_out);
+int64_t ua_range_tree_find(const struct ua_range_tree *al, uint32_t len, uint32_t *run_len_out);
 /* is_range_tree_set: every page of [first, first+len) is free. */
-bool arena_alloc_is_free(const struct arena_alloc *al, uint32_t first, uint32_t len);
+bool ua_range_tree_is_free(const struct ua_range_tree *al, uint32_t first, uint32_t len);
 /* range_tree_clear: marks [first, first+len) used (reserved/allocated). */
-void arena_alloc_clear(struct arena_alloc *al, uint32_t first, uint32_t len);
+void ua_range_tree_clear(struct ua_range_tree *al, uint32_t first, uint32_t len);
 /* range_tree_set: marks [first, first+len) free, merging neighbours. */
-void arena_alloc_set(struct arena_alloc *al, uint32_t first, uint32_t len);
+void ua_range_tree_set(struct ua_range_tree *al, uint32_t first, uint32_t len);
 /* First free page >= from (the start of a run when from is not inside one), or npages. */
-uint32_t arena_alloc_next_free(const struct arena_alloc *al, uint32_t from);
+uint32_t ua_range_tree_next_free(const struct ua_range_tree *al, uint32_t from);
 /* Length of the run starting at first (first must start a run). */
-uint32_t arena_alloc_run_len(const struct arena_alloc *al, uint32_t first);
+uint32_t ua_range_tree_run_len(const struct ua_range_tree *al, uint32_t first);
 /* Whether page is free. */
-bool arena_alloc_page_free(const struct arena_alloc *al, uint32_t page);
+bool ua_range_tree_page_free(const struct ua_range_tree *al, uint32_t page);
 
 #endif

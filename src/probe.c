@@ -316,6 +316,24 @@ static bool store_checked(void *addr, uint64_t val, unsigned size)
 	return false;
 }
 
+bool ua_probe_load_ok(const void *addr, unsigned size, uint64_t *val)
+{
+	if (unlikely(!checked_allows(addr, size)))
+		return false;
+	if (UA_NEVER(size != 1 && size != 2 && size != 4 && size != 8))
+		return false;
+	return load_checked(addr, size, val);
+}
+
+bool ua_probe_store_ok(void *addr, uint64_t val, unsigned size)
+{
+	if (unlikely(!checked_allows(addr, size)))
+		return false;
+	if (UA_NEVER(size != 1 && size != 2 && size != 4 && size != 8))
+		return false;
+	return store_checked(addr, val, size);
+}
+
 static uint64_t apply_bitop(int32_t op, uint64_t cur, uint64_t val)
 {
 	switch (op) {

@@ -27,6 +27,14 @@ uint64_t ua_probe_load(const void *addr, unsigned size);
 void ua_probe_store(void *addr, uint64_t val, unsigned size);
 
 /*
+ * Same as ua_probe_load/store but report whether the access faulted (false:
+ * *val untouched / nothing stored), for runtimes that emit the 6.18 BPF
+ * stream message "ERROR: Arena READ|WRITE access at unmapped address".
+ */
+bool ua_probe_load_ok(const void *addr, unsigned size, uint64_t *val);
+bool ua_probe_store_ok(void *addr, uint64_t val, unsigned size);
+
+/*
  * BPF_STX|BPF_ATOMIC semantics at addr. op is the insn imm: UA_ADD, UA_AND,
  * UA_OR, UA_XOR (each optionally | UA_FETCH), UA_XCHG, UA_CMPXCHG (cmp = r0),
  * UA_LOAD_ACQ (result in *old), UA_STORE_REL (stores val). size is 4 or 8

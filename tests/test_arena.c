@@ -840,3 +840,84 @@ TEST(arena, mmap_again_keeps_segv_on_fault)
 	segv_no_uffd = true;
 	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
 }
+
+TEST(arena, guard_accesses_read_zero_checked)
+{
+	struct ua_arena *a = make_arena(4, 0, 0, true);
+	uint8_t *kb = ua_arena_prog_base(a);
+	uint32_t lo = (uint32_t)(uintptr_t)ua_arena_user_base(a);
+	uint64_t old = 0;
+
+	REQUIRE(ua_arena_alloc_pages(a, NULL, 4, -1, 0) != NULL);
+	CHECK_EQ(ua_probe_load(ua_arena_prog_addr(kb, 0, -32768), 8), 0);
+	CHECK_EQ(ua_probe_load(ua_arena_prog_addr(kb, 0xffffffffull, 32767), 1), 0);
+	CHECK_EQ(ua_probe_load(ua_arena_prog_addr(kb, lo + 4 * PG, 0), 8), 0);
+	CHECK(!ua_probe_atomic(ua_arena_prog_addr(kb, lo - 8, 0), 8, UA_XCHG, 1, 0, &old));
+	/* an unaligned load straddling the last page and the band beyond */
+	CHECK_EQ(ua_probe_load(ua_arena_prog_addr(kb, lo + 4 * PG - 4, 0), 8), 0);
+	ua_arena_destroy(a);
+}
+
+TEST(arena, opts_with_unknown_fields_rejected)
+{
+	struct {
+		struct ua_arena_opts o;
+		uint64_t future;
+	} big = { .o = { .sz = sizeof(big), .max_entries = 1, .map_flags = UA_F_MMAPABLE },
+		  .future = 1 };
+	struct ua_arena *a = (void *)1;
+
+	CHECK_EQ(ua_arena_create(&big.o, &a), -EINVAL);
+	CHECK(a == NULL);
+	big.future = 0; /* zero tail: a newer caller with defaults is fine */
+	CHECK_EQ(ua_arena_create(&big.o, &a), 0);
+	ua_arena_destroy(a);
+}
+
+TEST(arena, attach_validates_size_and_shares_allocator_in_one_process)
+{
+	struct ua_arena *a = make_arena(8, 0, 0, false), *b = NULL;
+	uint8_t *base = ua_arena_user_base(a), page[4096];
+	struct stat st;
+	int fd2 = memfd_create("copy", 0);
+
+	REQUIRE(fd2 >= 0);
+	REQUIRE(fstat(ua_arena_fd(a), &st) == 0);
+	REQUIRE(pread(ua_arena_fd(a), page, sizeof(page), 0) == (ssize_t)sizeof(page));
+	REQUIRE(pwrite(fd2, page, sizeof(page), 0) == (ssize_t)sizeof(page));
+	REQUIRE(ftruncate(fd2, st.st_size - (off_t)PG) == 0);
+	CHECK_EQ(ua_arena_attach(fd2, NULL, &b), -EINVAL); /* size disagrees with the header */
+	REQUIRE(ftruncate(fd2, st.st_size) == 0);
+	CHECK_EQ(ua_arena_attach(fd2, NULL, &b), -EBUSY); /* valid, but the range is in use */
+	close(fd2);
+	/* once the creator's view is gone, a second handle maps the same pages */
+	REQUIRE(ua_arena_alloc_pages(a, NULL, 1, -1, 0) == base);
+	base[9] = 99;
+	REQUIRE_EQ(ua_arena_munmap(a, base, 8 * PG), 0);
+	REQUIRE_EQ(ua_arena_attach(ua_arena_fd(a), NULL, &b), 0);
+	CHECK(ua_arena_user_base(b) == base && base[9] == 99);
+	CHECK(ua_arena_alloc_pages(b, NULL, 1, -1, 0) == base + PG);
+	CHECK(ua_arena_alloc_pages(a, NULL, 1, -1, 0) == base + 2 * PG);
+	ua_arena_free_pages(b, base, 1);
+	CHECK(ua_arena_alloc_pages(a, base, 1, -1, 0) == base);
+	ua_arena_destroy(b);
+	ua_arena_destroy(a);
+}
+
+TEST(arena, unmappable_map_extra_fails_at_create)
+{
+	/* The kernel accepts these at create and fails at mmap; uarena maps at create. */
+	static const uint64_t addrs[] = { 0x7ffffffff000ull, 0xffff800000000000ull,
+					  0xfffffffffffff000ull };
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		UA_OPTS(ua_arena_opts, o, .max_entries = 1, .map_flags = UA_F_MMAPABLE,
+			.map_extra = addrs[i], .err_buf = err, .err_buf_sz = sizeof(err));
+		struct ua_arena *a = (void *)1;
+
+		CHECK_EQ(ua_arena_create(&o, &a), -ENOMEM);
+		CHECK(a == NULL);
+		CHECK_CONTAINS(err, "arena: cannot map user view");
+	}
+}

@@ -138,7 +138,7 @@ static bool ref_page_free(const struct ref *r, uint32_t p)
 
 static void *state_mem(void)
 {
-	void *m = calloc(1, arena_alloc_state_size(NPAGES));
+	void *m = calloc(1, ua_range_tree_state_size(NPAGES));
 
 	REQUIRE(m);
 	return m;
@@ -146,13 +146,13 @@ static void *state_mem(void)
 
 TEST(arena_alloc, matches_kernel_range_tree_on_random_sequences)
 {
-	struct arena_alloc al;
+	struct ua_range_tree al;
 	struct ref ref = { .n = 0 };
 	void *mem = state_mem();
 	unsigned seed = 12345, ties = 0;
 
-	arena_alloc_bind(&al, mem, NPAGES);
-	arena_alloc_init(&al);
+	ua_range_tree_bind(&al, mem, NPAGES);
+	ua_range_tree_init(&al);
 	ref_insert(&ref, 0, NPAGES);
 	for (int step = 0; step < 40000; step++) {
 		int op = rand_r(&seed) % 9;
@@ -164,7 +164,7 @@ TEST(arena_alloc, matches_kernel_range_tree_on_random_sequences)
 			len = NPAGES - at;
 		switch (op) {
 		case 0: case 1: case 2: /* alloc(NULL, len) */
-			got = arena_alloc_find(&al, len, &run_len);
+			got = ua_range_tree_find(&al, len, &run_len);
 			want = ref_find(&ref, len);
 			if (got >= 0) {
 				int same = 0;
@@ -179,32 +179,32 @@ TEST(arena_alloc, matches_kernel_range_tree_on_random_sequences)
 				goto out;
 			}
 			if (got >= 0) {
-				arena_alloc_clear(&al, (uint32_t)got, len);
+				ua_range_tree_clear(&al, (uint32_t)got, len);
 				ref_clear(&ref, (uint32_t)got, len);
 			}
 			break;
 		case 3: /* alloc at address / reserve: all-or-nothing */
-			if (arena_alloc_is_free(&al, at, len) != ref_is_set(&ref, at, len)) {
+			if (ua_range_tree_is_free(&al, at, len) != ref_is_set(&ref, at, len)) {
 				ua_test_fail(__FILE__, __LINE__, "step %d is_free(%u, %u) differs", step,
 					     at, len);
 				goto out;
 			}
 			if (ref_is_set(&ref, at, len)) {
-				arena_alloc_clear(&al, at, len);
+				ua_range_tree_clear(&al, at, len);
 				ref_clear(&ref, at, len);
 			}
 			break;
 		case 5: /* a host fault: one page marked used, free or not */
-			arena_alloc_clear(&al, at, 1);
+			ua_range_tree_clear(&al, at, 1);
 			ref_clear(&ref, at, 1);
 			break;
 		default: /* free, possibly over free, reserved or partly free pages */
-			arena_alloc_set(&al, at, len);
+			ua_range_tree_set(&al, at, len);
 			ref_set(&ref, at, len);
 			break;
 		}
 		for (uint32_t p = 0; p < NPAGES; p++) {
-			if (arena_alloc_page_free(&al, p) != ref_page_free(&ref, p)) {
+			if (ua_range_tree_page_free(&al, p) != ref_page_free(&ref, p)) {
 				ua_test_fail(__FILE__, __LINE__, "step %d: page %u free state differs",
 					     step, p);
 				goto out;
@@ -219,25 +219,25 @@ out:
 
 TEST(arena_alloc, rebuild_recovers_runs_from_bits)
 {
-	struct arena_alloc al;
+	struct ua_range_tree al;
 	void *mem = state_mem();
 	uint32_t run_len;
 
-	arena_alloc_bind(&al, mem, NPAGES);
-	arena_alloc_init(&al);
-	arena_alloc_clear(&al, 0, 10);
-	arena_alloc_clear(&al, 12, 3);
-	arena_alloc_clear(&al, 20, NPAGES - 20);
+	ua_range_tree_bind(&al, mem, NPAGES);
+	ua_range_tree_init(&al);
+	ua_range_tree_clear(&al, 0, 10);
+	ua_range_tree_clear(&al, 12, 3);
+	ua_range_tree_clear(&al, 20, NPAGES - 20);
 	/* free runs now [10..11] and [15..19]; scribble over the index */
 	memset(al.run_len, 0xff, NPAGES * 4);
 	memset(al.head, 0, (NPAGES + 1) * 4);
-	arena_alloc_rebuild(&al);
-	CHECK_EQ(arena_alloc_find(&al, 2, &run_len), 10);
+	ua_range_tree_rebuild(&al);
+	CHECK_EQ(ua_range_tree_find(&al, 2, &run_len), 10);
 	CHECK_EQ(run_len, 2);
-	CHECK_EQ(arena_alloc_find(&al, 3, &run_len), 15);
-	CHECK_EQ(arena_alloc_find(&al, 6, &run_len), -1);
-	arena_alloc_set(&al, 12, 3); /* merges [10..19] */
-	CHECK_EQ(arena_alloc_find(&al, 10, &run_len), 10);
+	CHECK_EQ(ua_range_tree_find(&al, 3, &run_len), 15);
+	CHECK_EQ(ua_range_tree_find(&al, 6, &run_len), -1);
+	ua_range_tree_set(&al, 12, 3); /* merges [10..19] */
+	CHECK_EQ(ua_range_tree_find(&al, 10, &run_len), 10);
 	free(mem);
 }
 
@@ -245,21 +245,21 @@ TEST(arena_alloc, full_size_arena_summary_levels)
 {
 	/* 1<<20 pages: sizes up to 1<<20 go through all four summary levels */
 	const uint32_t n = 1u << 20;
-	void *mem = calloc(1, arena_alloc_state_size(n));
-	struct arena_alloc al;
+	void *mem = calloc(1, ua_range_tree_state_size(n));
+	struct ua_range_tree al;
 	uint32_t run_len;
 
 	REQUIRE(mem);
-	arena_alloc_bind(&al, mem, n);
-	arena_alloc_init(&al);
-	CHECK_EQ(arena_alloc_find(&al, n, &run_len), 0);
-	CHECK_EQ(arena_alloc_find(&al, n + 1, &run_len), -1);
-	arena_alloc_clear(&al, 1, 1); /* runs [0] and [2..n-1] */
-	CHECK_EQ(arena_alloc_find(&al, 1, &run_len), 0);
-	CHECK_EQ(arena_alloc_find(&al, 2, &run_len), 2);
+	ua_range_tree_bind(&al, mem, n);
+	ua_range_tree_init(&al);
+	CHECK_EQ(ua_range_tree_find(&al, n, &run_len), 0);
+	CHECK_EQ(ua_range_tree_find(&al, n + 1, &run_len), -1);
+	ua_range_tree_clear(&al, 1, 1); /* runs [0] and [2..n-1] */
+	CHECK_EQ(ua_range_tree_find(&al, 1, &run_len), 0);
+	CHECK_EQ(ua_range_tree_find(&al, 2, &run_len), 2);
 	CHECK_EQ(run_len, n - 2);
-	CHECK_EQ(arena_alloc_find(&al, n - 1, &run_len), -1);
-	arena_alloc_set(&al, 1, 1);
-	CHECK_EQ(arena_alloc_find(&al, n, &run_len), 0);
+	CHECK_EQ(ua_range_tree_find(&al, n - 1, &run_len), -1);
+	ua_range_tree_set(&al, 1, 1);
+	CHECK_EQ(ua_range_tree_find(&al, n, &run_len), 0);
 	free(mem);
 }

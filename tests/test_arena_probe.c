@@ -255,3 +255,23 @@ TEST(probe, registered_code_range_is_fixed_up_by_its_resolver)
 	munmap(page, 4096);
 	munmap(none, 4096);
 }
+
+TEST(probe, load_ok_and_store_ok_report_faults)
+{
+	uint64_t mem = 0x1122334455667788ull, v = 5;
+	void *none = map_none(), *eof = map_past_eof();
+
+	REQUIRE_EQ(ua_probe_init(), 0);
+	CHECK(ua_probe_load_ok(&mem, 2, &v));
+	CHECK_EQ(v, 0x7788);
+	CHECK(ua_probe_store_ok(&mem, 0xab, 1));
+	CHECK(mem == 0x11223344556677abull);
+	v = 5;
+	CHECK(!ua_probe_load_ok(none, 8, &v));
+	CHECK(!ua_probe_load_ok(eof, 4, &v));
+	CHECK_EQ(v, 5);
+	CHECK(!ua_probe_store_ok(none, 1, 8));
+	CHECK(!ua_probe_store_ok(eof, 1, 1));
+	munmap(none, 4096);
+	munmap(eof, 4096);
+}
