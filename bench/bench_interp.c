@@ -102,6 +102,20 @@ static uint64_t native_collatz(const void *unused)
 	return total;
 }
 
+__attribute__((noinline)) static uint64_t calls_f(uint64_t x)
+{
+	return (x * 3) ^ 0x55;
+}
+
+static uint64_t native_calls(const void *unused)
+{
+	uint64_t acc = 0;
+
+	for (uint64_t i = 0; i < BENCH_CALLS_ITERS * seed_one; i++)
+		acc += calls_f(i);
+	return acc;
+}
+
 struct interp_arg {
 	struct ua_prog *prog;
 	enum ua_interp_dispatch how;
@@ -171,6 +185,7 @@ INTERP_GROUP(loop)
 INTERP_GROUP(fnv1a)
 INTERP_GROUP(memsum)
 INTERP_GROUP(collatz)
+INTERP_GROUP(calls)
 
 /* Fixed cost of one run (stack setup, dispatch entry/exit): mov r0, 1; exit. */
 static uint64_t native_empty(const void *unused)

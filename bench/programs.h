@@ -23,6 +23,7 @@
 #define BENCH_FNV_ROUNDS 16
 #define BENCH_MEMSUM_ROUNDS 64
 #define BENCH_COLLATZ_MAX 500
+#define BENCH_CALLS_ITERS 10000
 
 /* r0 = 0; for (i = 0; i < 65536; i++) { r0 += i * (s32)0x9e3779b1; r0 ^= r0 >> 7; } */
 static const struct ua_insn prog_loop[] = {
@@ -112,11 +113,30 @@ static const struct ua_insn prog_collatz[] = {
 	UA_EXIT_INSN(),
 };
 
+/* bpf-to-bpf call overhead: acc += f(i) for i < 10000, f(x) = (x * 3) ^ 0x55. */
+static const struct ua_insn prog_calls[] = {
+	UA_MOV64_IMM(6, 0),
+	UA_MOV64_IMM(7, 0),
+	UA_MOV64_REG(1, 7),                           /* 2: loop */
+	UA_CALL_REL(5),                               /* -> 9 */
+	UA_ALU64_REG(UA_ADD, 6, 0),
+	UA_ALU64_IMM(UA_ADD, 7, 1),
+	UA_JMP_IMM(UA_JLT, 7, BENCH_CALLS_ITERS, -5), /* -> 2 */
+	UA_MOV64_REG(0, 6),
+	UA_EXIT_INSN(),
+	UA_MOV64_REG(0, 1),                           /* 9: f */
+	UA_ALU64_IMM(UA_MUL, 0, 3),
+	UA_ALU64_IMM(UA_XOR, 0, 0x55),
+	UA_EXIT_INSN(),
+};
+
 /* What every engine must return (computed by the native C versions in bench_interp.c). */
 #define BENCH_EXPECT_LOOP 0xcb4dde39ba624316ull
 #define BENCH_EXPECT_FNV1A 0x12d6c3f35080eae5ull
 #define BENCH_EXPECT_MEMSUM 0xb41bc84d23baf020ull
 #define BENCH_EXPECT_COLLATZ 26143ull
+
+#define BENCH_EXPECT_CALLS 0x8f09b48ull
 
 struct bench_program {
 	const char *name;
@@ -132,6 +152,7 @@ static const struct bench_program bench_programs[] = {
 	BENCH_PROGRAM(fnv1a, BENCH_EXPECT_FNV1A),
 	BENCH_PROGRAM(memsum, BENCH_EXPECT_MEMSUM),
 	BENCH_PROGRAM(collatz, BENCH_EXPECT_COLLATZ),
+	BENCH_PROGRAM(calls, BENCH_EXPECT_CALLS),
 };
 
 #endif

@@ -17,7 +17,8 @@
  *   are zero is an arena pointer and goes through ua_probe_*() at
  *   arena_base + lo32 + off (unallocated pages read 0, stores are dropped).
  *   Any other address must lie in an active frame of the run stack (the
- *   current one and its callers', each zeroed when entered) or in
+ *   current one and its callers'; each frame is zeroed the first time a
+ *   run enters it, so no host data ever shows through) or in
  *   ex->regions (writes: writable regions) when ex->bounds_check is set,
  *   else the run stops with -EFAULT "insn N: invalid memory access 0x...
  *   (size S)".
@@ -54,6 +55,7 @@ struct mem_env {
 	const struct ua_mem_region *regions;
 	size_t n_regions;
 	const struct mem_env *outer; /* the run a callback was called from */
+	uintptr_t zeroed_lo;         /* frames from here up have been zeroed this run */
 };
 
 struct call_frame {
@@ -220,8 +222,6 @@ static int run_atomic(struct ua_exec *ex, const struct mem_env *env, bool has_ar
 	uint64_t base = reg[ptr_reg], old = 0, val = reg[pc->src];
 	bool done;
 
-	if (op == UA_STORE_REL)
-		val = reg[pc->src];
 	if (has_arena && (base >> 32) == 0) {
 		if (!ex->arena_base)
 			return run_error(ex, -EINVAL, idx,
@@ -324,6 +324,7 @@ static int run_from(const struct ua_prog *p, struct ua_exec *ex, size_t start,
 		.regions = ex->regions,
 		.n_regions = ex->regions ? ex->n_regions : 0,
 		.outer = outer,
+		.zeroed_lo = (uintptr_t)stack + RUN_STACK_SIZE - UA_STACK_SIZE,
 	};
 	if (args)
 		memcpy(&reg[1], args, 5 * sizeof(reg[0]));

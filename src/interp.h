@@ -91,9 +91,10 @@ struct ua_prog {
  * `uarena-conformance` and the in-process test of every vector: runs insns
  * with r1 = a private copy of mem, r2 = mem_len, helper 5 = the suite's
  * "unwind" helper (returns its argument and ends the program when that is
- * 0) and bounds checks on (the memory copy and the stack are the only
- * accessible regions). Returns 0 and *r0, or -errno with the reason in err.
+ * 0); with bounds_check, the memory copy and the stack are the only
+ * accessible regions. Returns 0 and *r0, or -errno with the reason in err.
  */
 #define UA_CONFORMANCE_UNWIND_HELPER 5
 int ua_conformance_run(const struct ua_insn *insns, size_t n, const uint8_t *mem, size_t mem_len,
-		       enum ua_interp_dispatch how, uint64_t *r0, char *err, size_t err_sz);
+		       enum ua_interp_dispatch how, bool bounds_check, uint64_t *r0, char *err,
+		       size_t err_sz);

@@ -234,11 +234,15 @@ next:
 		f->loops_left = loops_left;
 		loops_left = UA_MAY_GOTO_BUDGET;
 		reg[10] -= UA_STACK_SIZE;
-		/* The new frame becomes accessible, zeroed like every fresh frame. */
+		/* The new frame becomes accessible; zeroed the first time this run
+		 * reaches it, so a program only ever sees its own stale data. */
 		env->stack_lo -= UA_STACK_SIZE;
 		env->stack_len += UA_STACK_SIZE;
 		ex->stack_lo = env->stack_lo; /* helpers' view of the active frames */
-		memset((void *)(uintptr_t)env->stack_lo, 0, UA_STACK_SIZE);
+		if (env->stack_lo < env->zeroed_lo) {
+			memset((void *)env->stack_lo, 0, UA_STACK_SIZE);
+			env->zeroed_lo = env->stack_lo;
+		}
 		pc = code + pc->off;
 		vmbreak;
 	}

@@ -31,10 +31,11 @@ static ua_helper_fn conformance_helper(void *ctx, int32_t id, const char **name)
 }
 
 int ua_conformance_run(const struct ua_insn *insns, size_t n, const uint8_t *mem, size_t mem_len,
-		       enum ua_interp_dispatch how, uint64_t *r0, char *err, size_t err_sz)
+		       enum ua_interp_dispatch how, bool bounds_check, uint64_t *r0, char *err,
+		       size_t err_sz)
 {
 	const struct ua_call_resolver res = { .helper = conformance_helper };
-	struct ua_exec ex = { .bounds_check = true };
+	struct ua_exec ex = { .bounds_check = bounds_check };
 	struct ua_mem_region region;
 	size_t map_len = UA_ROUND_UP(mem_len ? mem_len : 1, 4096);
 	struct ua_prog *prog = NULL;

@@ -67,7 +67,8 @@ static size_t vector_program(const struct ua_datafile *df, const char *name,
 	return n;
 }
 
-static void run_vector(const char *dir, const char *name, enum ua_interp_dispatch how)
+static void run_vector(const char *dir, const char *name, enum ua_interp_dispatch how,
+		       bool bounds_check)
 {
 	struct ua_datafile df;
 	struct ua_insn *insns = NULL;
@@ -83,7 +84,8 @@ static void run_vector(const char *dir, const char *name, enum ua_interp_dispatc
 	}
 	n = vector_program(&df, name, &insns);
 	if (n) {
-		ret = ua_conformance_run(insns, n, df.mem, df.mem_len, how, &r0, err, sizeof(err));
+		ret = ua_conformance_run(insns, n, df.mem, df.mem_len, how, bounds_check, &r0, err,
+					 sizeof(err));
 		if (df.has_error && ret == 0)
 			ua_test_fail(__FILE__, __LINE__, "%s: expected error \"%s\", got r0 0x%llx",
 				     name, df.error, (unsigned long long)r0);
@@ -98,7 +100,7 @@ static void run_vector(const char *dir, const char *name, enum ua_interp_dispatc
 	ua_datafile_free(&df);
 }
 
-static void run_all(enum ua_interp_dispatch how)
+static void run_all(enum ua_interp_dispatch how, bool bounds_check)
 {
 	char dir[1024], **names = NULL;
 	size_t n;
@@ -107,7 +109,7 @@ static void run_all(enum ua_interp_dispatch how)
 	n = list_vectors(dir, &names);
 	REQUIRE(n > 0);
 	for (size_t i = 0; i < n; i++) {
-		run_vector(dir, names[i], how);
+		run_vector(dir, names[i], how, bounds_check);
 		free(names[i]);
 	}
 	free(names);
@@ -115,12 +117,19 @@ static void run_all(enum ua_interp_dispatch how)
 
 TEST(conformance, every_vector_switch)
 {
-	run_all(UA_DISPATCH_SWITCH);
+	run_all(UA_DISPATCH_SWITCH, true);
 }
 
 TEST(conformance, every_vector_threaded)
 {
-	run_all(UA_DISPATCH_THREADED);
+	run_all(UA_DISPATCH_THREADED, true);
+}
+
+/* Bounds checks must not change any result of a correct program. */
+TEST(conformance, every_vector_unchecked)
+{
+	run_all(UA_DISPATCH_SWITCH, false);
+	run_all(UA_DISPATCH_THREADED, false);
 }
 
 /* The plugin's unwind helper: argument 0 ends the program with r0 = 0. */
@@ -133,7 +142,7 @@ TEST(conformance, unwind_stops_on_zero)
 	size_t n = 0;
 
 	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)), 0);
-	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, &r0, err,
+	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, true, &r0, err,
 				    sizeof(err)), 0);
 	CHECK_EQ(r0, 0);
 	free(insns);
@@ -148,7 +157,7 @@ TEST(conformance, unknown_helper_rejected)
 	size_t n = 0;
 
 	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)), 0);
-	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, &r0, err,
+	CHECK_EQ(ua_conformance_run(insns, n, NULL, 0, UA_DISPATCH_THREADED, true, &r0, err,
 				    sizeof(err)), -EINVAL);
 	CHECK_STR(err, "prog: insn 0: unknown helper id 6");
 	free(insns);

@@ -955,3 +955,27 @@ TEST(interp, helpers_see_the_active_stack_frames)
 	CHECK_EQ(ex.stack_lo, 0);
 	CHECK_EQ(ex.stack_hi, 0);
 }
+
+/*
+ * A frame reads as zero the first time a run enters it: the callees write
+ * their frames, and the second flavour's run (same host stack address)
+ * would see those values if frames were not zeroed.
+ */
+TEST(interp, fresh_frames_read_zero)
+{
+	static const struct ua_insn prog[] = {
+		UA_CALL_REL(1), UA_EXIT_INSN(),
+		/* 2: g */
+		UA_CALL_REL(5), UA_MOV64_REG(6, 0), UA_LDX_MEM(UA_DW, 0, 10, -8),
+		UA_ST_MEM(UA_DW, 10, -8, 9), UA_ALU64_REG(UA_ADD, 0, 6), UA_EXIT_INSN(),
+		/* 8: h */
+		UA_LDX_MEM(UA_DW, 0, 10, -8), UA_ST_MEM(UA_DW, 10, -8, 7), UA_EXIT_INSN(),
+	};
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 1;
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(run_prog(prog, N(prog), NULL, &ex, NULL, &r0), 0);
+		CHECK_EQ(r0, 0);
+	}
+}

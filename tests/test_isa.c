@@ -8,6 +8,9 @@
 #include "test.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -119,6 +122,71 @@ TEST(isa, rejects_malformed_with_insn_index)
 	}
 }
 
+/* What UA_ISA_KERNEL_STRICT adds to the checks. */
+static const struct {
+	struct ua_insn insn;
+	const char *msg;
+} strict_cases[] = {
+	{ UA_ALU32_IMM(UA_LSH, 0, 32), "isa: insn 0: invalid shift 32" },
+	{ UA_ALU64_IMM(UA_ARSH, 0, -1), "isa: insn 0: invalid shift -1" },
+	{ UA_ALU64_IMM(UA_DIV, 0, 0), "isa: insn 0: div by zero" },
+	{ UA_ALU32_SIMM(UA_MOD, 0, 0), "isa: insn 0: div by zero" },
+	{ UA_INSN(UA_JMP | UA_CALL | UA_X, 2, 0, 0, 0), "isa: insn 0: invalid opcode 0x8d" },
+};
+
+/* BPF_PROG_LOAD as a socket filter; returns 0 (loaded) or -errno. */
+static int kernel_load(const struct ua_insn *insns, size_t n, char *log, size_t log_sz)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uintptr_t)insns;
+	attr.insn_cnt = (uint32_t)n;
+	attr.license = (uintptr_t)"GPL";
+	attr.log_buf = (uintptr_t)log;
+	attr.log_size = (uint32_t)log_sz;
+	attr.log_level = 1;
+	log[0] = '\0';
+	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Differential: whatever the validator rejects, the kernel verifier rejects too. */
+TEST(isa, kernel_rejects_what_we_reject)
+{
+	static char log[1 << 16];
+	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
+	int ret = kernel_load(probe, N(probe), log, sizeof(log));
+
+	if (ret == -EPERM || ret == -ENOSYS)
+		SKIP("bpf() unavailable: %s", strerror(-ret));
+	REQUIRE_EQ(ret, 0);
+	for (size_t i = 0; i < N(rejects); i++) {
+		const struct reject_case *c = &rejects[i];
+
+		if (c->n == 0 || (c->flags & UA_ISA_HAS_ARENA))
+			continue; /* no program / needs an arena map: not a like-for-like load */
+		ret = kernel_load(c->insns, c->n, log, sizeof(log));
+		if (ret != -EINVAL && ret != -EACCES)
+			ua_test_fail(__FILE__, __LINE__, "%s: kernel returned %d (log: %s)", c->name,
+				     ret, log);
+	}
+	/* What kernel_strict adds is what the kernel rejects. */
+	for (size_t i = 0; i < N(strict_cases); i++) {
+		struct ua_insn prog[3] = { UA_MOV64_IMM(0, 0), strict_cases[i].insn, UA_EXIT_INSN() };
+
+		ret = kernel_load(prog, N(prog), log, sizeof(log));
+		if (ret != -EINVAL)
+			ua_test_fail(__FILE__, __LINE__, "%s: kernel returned %d (log: %s)",
+				     strict_cases[i].msg, ret, log);
+	}
+}
+
 TEST(isa, accepts_every_extension)
 {
 	static const struct ua_insn prog[] = {
@@ -149,26 +217,16 @@ TEST(isa, accepts_rfc_leniencies)
 	CHECK_EQ(ua_isa_validate(prog, N(prog), 0, err, sizeof(err)), 0);
 }
 
+
 TEST(isa, kernel_strict_rejects_rfc_leniencies)
 {
-	static const struct {
-		struct ua_insn insn;
-		const char *msg;
-	} cases[] = {
-		{ UA_ALU32_IMM(UA_LSH, 0, 32), "isa: insn 0: invalid shift 32" },
-		{ UA_ALU64_IMM(UA_ARSH, 0, -1), "isa: insn 0: invalid shift -1" },
-		{ UA_ALU64_IMM(UA_DIV, 0, 0), "isa: insn 0: div by zero" },
-		{ UA_ALU32_SIMM(UA_MOD, 0, 0), "isa: insn 0: div by zero" },
-		{ UA_INSN(UA_JMP | UA_CALL | UA_X, 2, 0, 0, 0), "isa: insn 0: invalid opcode 0x8d" },
-	};
-
-	for (size_t i = 0; i < N(cases); i++) {
-		struct ua_insn prog[2] = { cases[i].insn, UA_EXIT_INSN() };
+	for (size_t i = 0; i < N(strict_cases); i++) {
+		struct ua_insn prog[2] = { strict_cases[i].insn, UA_EXIT_INSN() };
 		char err[256] = "";
 
 		CHECK_EQ(ua_isa_validate(prog, 2, 0, err, sizeof(err)), 0);
 		CHECK_EQ(ua_isa_validate(prog, 2, UA_ISA_KERNEL_STRICT, err, sizeof(err)), -EINVAL);
-		CHECK_STR(err, cases[i].msg);
+		CHECK_STR(err, strict_cases[i].msg);
 	}
 	{
 		struct ua_insn ok[2] = { UA_ALU64_IMM(UA_LSH, 0, 63), UA_EXIT_INSN() };

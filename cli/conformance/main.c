@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = ua_conformance_run((const struct ua_insn *)code, (size_t)code_len / 8, mem,
-				 (size_t)mem_len, UA_DISPATCH_THREADED, &r0, err, sizeof(err));
+				 (size_t)mem_len, UA_DISPATCH_THREADED, true, &r0, err, sizeof(err));
 out:
 	if (ret)
 		printf("%s\n", err);
