@@ -109,3 +109,22 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Fuzzing. `make fuzz` builds build/fuzz/fuzz_NAME from each fuzz/fuzz_NAME.c
+# with clang-19 libFuzzer (run: build/fuzz/fuzz_asm fuzz/corpus-asm);
+# `make fuzz-replay` runs each corpus through a sanitized build without libFuzzer.
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+.PHONY: fuzz fuzz-replay
+fuzz: $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(LIB_ASM)
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined \
+		$< $(LIB_SRC) $(LIB_ASM) -o $@ $(LDLIBS)
+fuzz-replay:
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/libuarena.a
+	@mkdir -p build/asan/fuzz
+	set -e; for t in $(FUZZ_NAMES); do \
+		$(CC) $(CFLAGS) -fsanitize=address,undefined fuzz/fuzz_$$t.c fuzz/replay.c \
+			build/asan/libuarena.a -o build/asan/fuzz/replay_$$t $(LDLIBS); \
+		./build/asan/fuzz/replay_$$t fuzz/corpus-$$t; done

@@ -96,12 +96,67 @@ bool asm_is_ident(const char *p, size_t len)
 	return true;
 }
 
+/* FNV-1a: labels are looked up once per definition and once per fixup, so a
+ * hash keeps 100k-label programs linear. */
+static uint64_t label_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Slot of name in the open-addressed index: its entry, or the empty slot
+ * where it would go. The index holds label number + 1 (0 = empty). */
+static size_t label_slot(const struct asm_ctx *c, const char *name, size_t len)
+{
+	size_t mask = c->index_cap - 1, i = label_hash(name, len) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct asm_label *l;
+
+		if (!c->index[i])
+			return i;
+		l = &c->labels[c->index[i] - 1];
+		if (strlen(l->name) == len && !memcmp(l->name, name, len))
+			return i;
+	}
+}
+
 static struct asm_label *find_label(struct asm_ctx *c, const char *name, size_t len)
 {
-	for (size_t i = 0; i < c->n_labels; i++)
-		if (strlen(c->labels[i].name) == len && !memcmp(c->labels[i].name, name, len))
-			return &c->labels[i];
-	return NULL;
+	size_t i;
+
+	if (!c->index_cap)
+		return NULL;
+	i = label_slot(c, name, len);
+	return c->index[i] ? &c->labels[c->index[i] - 1] : NULL;
+}
+
+/* Keeps the index at most half full. */
+static int index_reserve(struct asm_ctx *c)
+{
+	size_t cap = c->index_cap ? c->index_cap * 2 : 64;
+	size_t *old = c->index, old_cap = c->index_cap;
+
+	if (c->n_labels + 1 <= c->index_cap / 2)
+		return 0;
+	c->index = calloc(cap, sizeof(*c->index));
+	if (!c->index) {
+		c->index = old;
+		return -ENOMEM;
+	}
+	c->index_cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (old[i]) {
+			const struct asm_label *l = &c->labels[old[i] - 1];
+
+			c->index[label_slot(c, l->name, strlen(l->name))] = old[i];
+		}
+	}
+	free(old);
+	return 0;
 }
 
 static int define_label(struct asm_ctx *c, const char *name, size_t len)
@@ -112,12 +167,14 @@ static int define_label(struct asm_ctx *c, const char *name, size_t len)
 	if (prev)
 		return asm_fail(c, "Duplicate label (%.*s) (previous declaration at line %d)",
 				(int)len, name, prev->line);
-	if (grow((void **)&c->labels, &c->cap_labels, c->n_labels + 1, sizeof(*c->labels)))
+	if (grow((void **)&c->labels, &c->cap_labels, c->n_labels + 1, sizeof(*c->labels)) ||
+	    index_reserve(c))
 		return -ENOMEM;
 	copy = strndup(name, len);
 	if (!copy)
 		return -ENOMEM;
 	c->labels[c->n_labels++] = (struct asm_label){ copy, c->n, c->line };
+	c->index[label_slot(c, name, len)] = c->n_labels;
 	return 0;
 }
 
@@ -581,12 +638,13 @@ static int conf_encode_call(struct asm_ctx *c, const struct conf_line *l)
 {
 	struct ua_insn insn = { .code = UA_JMP | UA_CALL };
 	const char *mode = l->n_ops == 2 ? l->ops[0] : "helper";
-	const char *target = l->ops[l->n_ops - 1];
+	const char *target;
 	int reg, err;
 	int32_t rel;
 
 	if (l->n_ops != 1 && l->n_ops != 2)
 		return asm_fail(c, "Invalid number of operands for mnemonic: call");
+	target = l->ops[l->n_ops - 1];
 	if (!strcmp(mode, "local")) {
 		if ((err = conf_target(c, target, ASM_FIX_IMM, &rel)))
 			return err;
@@ -734,6 +792,7 @@ static void ctx_free_tables(struct asm_ctx *c)
 		free(c->fixups[i].name);
 	free(c->labels);
 	free(c->fixups);
+	free(c->index);
 }
 
 int ua_asm_parse(const char *text, enum ua_asm_syntax syntax, struct ua_insn **out,
@@ -779,6 +838,137 @@ int ua_asm_parse(const char *text, enum ua_asm_syntax syntax, struct ua_insn **o
 	if (err) {
 		free(c.insns);
 		return err == -ENOMEM ? ua_errf(err_buf, err_sz, -ENOMEM, "asm: out of memory") : err;
+	}
+	*out = c.insns;
+	*n_out = c.n;
+	return 0;
+}
+
+/* ---- programs from verifier logs ---- */
+
+struct log_line {
+	size_t idx, order;
+	uint8_t code;
+	const char *text;
+	size_t len;
+};
+
+static int log_line_cmp(const void *a, const void *b)
+{
+	const struct log_line *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* "   12: (b7) text" -> idx 12, code 0xb7, text; false for any other line. */
+static bool parse_log_line(const char *line, size_t len, struct log_line *out)
+{
+	const char *p = line, *end = line + len;
+	size_t idx = 0;
+	int digits = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && isdigit((unsigned char)*p) && digits < 8; p++, digits++)
+		idx = idx * 10 + (size_t)(*p - '0');
+	if (!digits || end - p < 7 || memcmp(p, ": (", 3) || !isxdigit((unsigned char)p[3]) ||
+	    !isxdigit((unsigned char)p[4]) || p[5] != ')' || p[6] != ' ')
+		return false;
+	out->idx = idx;
+	out->code = (uint8_t)strtoul((char[3]){ p[3], p[4], 0 }, NULL, 16);
+	out->text = p + 7;
+	out->len = (size_t)(end - (p + 7));
+	return true;
+}
+
+static int collect_log_lines(const char *log, struct log_line **lines, size_t *n)
+{
+	size_t cap = 0;
+
+	*lines = NULL;
+	*n = 0;
+	for (const char *p = log; *p;) {
+		size_t len = strcspn(p, "\n");
+		struct log_line l;
+
+		if (parse_log_line(p, len, &l)) {
+			if (grow((void **)lines, &cap, *n + 1, sizeof(**lines)))
+				return -ENOMEM;
+			l.order = *n;
+			(*lines)[(*n)++] = l;
+		}
+		p += len + (p[len] == '\n');
+	}
+	if (*n > 1)
+		qsort(*lines, *n, sizeof(**lines), log_line_cmp);
+	return 0;
+}
+
+/* "asm: line 1: what" -> "what", so the message can name the log's index. */
+static const char *after_line_prefix(const char *msg)
+{
+	const char *p = msg;
+
+	if (strncmp(p, "asm: line ", 10))
+		return msg;
+	p += 10 + strspn(p + 10, "0123456789");
+	return strncmp(p, ": ", 2) ? msg : p + 2;
+}
+
+int ua_asm_from_log(const char *log, struct ua_insn **out, size_t *n_out, char *err_buf,
+		    size_t err_sz)
+{
+	struct asm_ctx c = { .err = err_buf, .err_sz = err_sz, .first_exit = SIZE_MAX };
+	struct log_line *lines;
+	size_t n_lines, prev = SIZE_MAX;
+	int err;
+
+	if (!log || !out || !n_out)
+		return ua_errf(err_buf, err_sz, -EINVAL, "asm: NULL argument");
+	*out = NULL;
+	*n_out = 0;
+	if ((err = collect_log_lines(log, &lines, &n_lines)))
+		return ua_errf(err_buf, err_sz, err, "asm: out of memory");
+	for (size_t i = 0; i < n_lines && !err; i++) {
+		struct log_line *l = &lines[i];
+		struct ua_insn *one = NULL;
+		char *text, why[256] = "";
+		size_t got = 0;
+
+		if (l->idx == prev)
+			continue; /* the same insn seen again on another path */
+		prev = l->idx;
+		if (l->idx != c.n) {
+			err = ua_errf(err_buf, err_sz, -EINVAL,
+				      "asm: log has no insn %zu (not reached by the verifier?)", c.n);
+			break;
+		}
+		text = strndup(l->text, l->len);
+		if (!text) {
+			err = ua_errf(err_buf, err_sz, -ENOMEM, "asm: out of memory");
+			break;
+		}
+		err = ua_asm_parse(text, UA_ASM_KERNEL, &one, &got, why, sizeof(why));
+		free(text);
+		if (!err && (!got || one[0].code != l->code))
+			err = ua_errf(err_buf, err_sz, -EINVAL,
+				      "asm: log insn %zu: text does not encode to opcode 0x%02x",
+				      l->idx, l->code);
+		else if (err)
+			err = ua_errf(err_buf, err_sz, err, "asm: log insn %zu: %s", l->idx,
+				      after_line_prefix(why));
+		for (size_t k = 0; !err && k < got; k++)
+			err = asm_emit(&c, one[k]);
+		free(one);
+	}
+	free(lines);
+	if (!err && !c.n)
+		err = ua_errf(err_buf, err_sz, -EINVAL, "asm: no \"N: (xx) insn\" lines in the log");
+	if (err) {
+		free(c.insns);
+		return err;
 	}
 	*out = c.insns;
 	*n_out = c.n;

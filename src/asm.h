@@ -34,6 +34,16 @@ enum ua_asm_syntax { UA_ASM_AUTO, UA_ASM_KERNEL, UA_ASM_CONFORMANCE };
 int ua_asm_parse(const char *text, enum ua_asm_syntax syntax, struct ua_insn **out,
 		 size_t *n_out, char *err, size_t err_sz);
 
+/*
+ * Rebuilds a program from a verifier log (log_level 1 or 2) or a listing: the
+ * "N: (xx) text" lines, the first one for each N, in index order. Every slot
+ * must be present (the verifier omits what it never reached: -EINVAL "asm: log
+ * has no insn N") and each text must encode to its "(xx)" opcode. Map loads
+ * come back as the 64-bit constants the log shows. Other lines are ignored.
+ */
+int ua_asm_from_log(const char *log, struct ua_insn **out, size_t *n_out, char *err,
+		    size_t err_sz);
+
 /* The syntax AUTO resolves to for this text. */
 enum ua_asm_syntax ua_asm_detect(const char *text);
 

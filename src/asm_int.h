@@ -35,6 +35,8 @@ struct asm_ctx {
 	size_t n, cap;
 	struct asm_label *labels;
 	size_t n_labels, cap_labels;
+	size_t *index; /* open-addressed hash of labels: label number + 1, 0 = empty */
+	size_t index_cap;
 	struct asm_fixup *fixups;
 	size_t n_fixups, cap_fixups;
 	size_t first_exit; /* SIZE_MAX until the first exit insn */

@@ -54,7 +54,7 @@ static int need(struct cur *s, const char *str)
 	return lit(s, str) ? 0 : expected(s, str);
 }
 
-/* rN or wN; *wide says which. Returns 0, or fails when required. */
+/* rN or wN at the cursor: its number and letter; false (cursor unmoved) if none. */
 static bool try_reg(struct cur *s, int *reg, char *kind)
 {
 	const char *p;
@@ -116,6 +116,23 @@ static int imm32(struct cur *s, int32_t *out)
 		return expected(s, "number");
 	if (!asm_num_imm32(&n, out))
 		return asm_fail(s->c, "Immediate out of 32-bit range: %.*s", (int)(s->p - at), at);
+	return 0;
+}
+
+/* An unsigned 32-bit operand (map ids, offsets): the disassembler prints %u. */
+static int uimm32(struct cur *s, int32_t *out)
+{
+	const char *at;
+	struct asm_num n;
+
+	skip_ws(s);
+	at = s->p;
+	if (!try_num(s, &n))
+		return expected(s, "number");
+	if (n.neg || n.overflow || n.mag > UINT32_MAX)
+		return asm_fail(s->c, "Immediate out of unsigned 32-bit range: %.*s",
+				(int)(s->p - at), at);
+	*out = (int32_t)(uint32_t)n.mag;
 	return 0;
 }
 
@@ -295,18 +312,23 @@ static int call_stmt(struct cur *s)
 	if (!len)
 		return expected(s, "call target");
 	if (*s->p == '#') {
-		int32_t helper = ua_disasm_helper_id(name, len);
+		const char *id_name;
+		int32_t helper;
 
 		s->p++;
 		if ((err = imm32(s, &insn.imm)))
 			return err;
 		/* A helper's own name or the kernel's "unknown" mean a helper call;
 		 * any other name is a kfunc ("kernel-function" or its BTF name). */
-		if (helper < 0 && !(len == 7 && !memcmp(name, "unknown", 7)))
-			insn.src_reg = UA_PSEUDO_KFUNC_CALL;
-		else if (helper >= 0 && helper != insn.imm)
+		id_name = ua_disasm_helper_name(insn.imm);
+		if ((id_name && strlen(id_name) == len && !memcmp(id_name, name, len)) ||
+		    (len == 7 && !memcmp(name, "unknown", 7)))
+			return asm_emit(s->c, insn);
+		helper = ua_disasm_helper_id(name, len);
+		if (helper >= 0)
 			return asm_fail(s->c, "%.*s is helper #%d, not #%d", (int)len, name, helper,
 					insn.imm);
+		insn.src_reg = UA_PSEUDO_KFUNC_CALL;
 		return asm_emit(s->c, insn);
 	}
 	if ((insn.imm = ua_disasm_helper_id(name, len)) >= 0)
@@ -318,6 +340,17 @@ static int call_stmt(struct cur *s)
 	if ((err = asm_add_fixup(s->c, name, len, ASM_FIX_IMM)))
 		return err;
 	return asm_emit(s->c, insn);
+}
+
+/* The register an atomic names: rN, or wN in a 32-bit operation (LLVM). */
+static int atomic_reg(struct cur *s, int *regno, int size)
+{
+	char kind;
+	int err = reg(s, regno, &kind);
+
+	if (!err && kind == 'w' && size != UA_W)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", *regno);
+	return err;
 }
 
 /* lock *(SZ *)(rD +off) OP= rS */
@@ -339,7 +372,7 @@ static int lock_stmt(struct cur *s)
 			insn.imm = ops[i].imm;
 	if (insn.imm < 0)
 		return expected(s, "+=, &=, |= or ^=");
-	if ((err = reg_of(s, &src, 'r')))
+	if ((err = atomic_reg(s, &src, size)))
 		return err;
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
@@ -354,11 +387,14 @@ static int store_release_stmt(struct cur *s)
 	struct ua_insn insn = { .imm = UA_STORE_REL };
 	int size, base, src, err;
 	int16_t off;
+	char kind;
 
 	if ((err = need(s, "(")) || (err = need(s, "(")) ||
 	    (err = mem_operand(s, NULL, &size, &base, &off)) || (err = need(s, ",")) ||
-	    (err = reg_of(s, &src, 'r')) || (err = need(s, ")")))
+	    (err = reg(s, &src, &kind)) || (err = need(s, ")")))
 		return err;
+	if (kind == 'w' && size == UA_DW)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", src);
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
 	insn.src_reg = src;
@@ -391,8 +427,29 @@ static int store_stmt(struct cur *s)
 	return asm_emit(s->c, insn);
 }
 
+/* "[r0,] rS)" after the memory operand of a fetch/xchg/cmpxchg; checks the
+ * registers the encoding implies (result in src, or in r0 for cmpxchg). */
+static int atomic_tail(struct cur *s, struct ua_insn *insn, int dst, int size)
+{
+	int src, old, err;
+
+	if (insn->imm == UA_CMPXCHG) {
+		if ((err = atomic_reg(s, &old, size)) || (err = need(s, ",")))
+			return err;
+		if (old != 0 || dst != 0)
+			return asm_fail(s->c, "cmpxchg compares and returns in r0");
+	}
+	if ((err = atomic_reg(s, &src, size)) || (err = need(s, ")")))
+		return err;
+	if (insn->imm != UA_CMPXCHG && src != dst)
+		return asm_fail(s->c, "atomic fetch returns into its source register (r%d, not r%d)",
+				src, dst);
+	insn->src_reg = src;
+	return 0;
+}
+
 /* After "rD = atomic[64]_": fetch_OP / xchg / cmpxchg forms. */
-static int atomic_rhs(struct cur *s, int dst, bool is64)
+static int atomic_rhs(struct cur *s, int dst, char kind, bool is64)
 {
 	static const struct {
 		const char *name;
@@ -403,7 +460,7 @@ static int atomic_rhs(struct cur *s, int dst, bool is64)
 		{ "xchg", UA_XCHG },                 { "cmpxchg", UA_CMPXCHG },
 	};
 	struct ua_insn insn = { .imm = -1 };
-	int size, base, src, err, old;
+	int size, base, err;
 	int16_t off;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && insn.imm < 0; i++)
@@ -420,20 +477,48 @@ static int atomic_rhs(struct cur *s, int dst, bool is64)
 		return asm_fail(s->c, "atomic64 needs a u64 operand");
 	if (size != UA_DW && size != UA_W)
 		return asm_fail(s->c, "atomic read-modify-write needs a u32 or u64 operand");
-	if (insn.imm == UA_CMPXCHG) {
-		if ((err = reg_of(s, &old, 'r')) || (err = need(s, ",")))
-			return err;
-		if (old != 0 || dst != 0)
-			return asm_fail(s->c, "cmpxchg compares and returns in r0");
-	}
-	if ((err = reg_of(s, &src, 'r')) || (err = need(s, ")")))
+	if (kind == 'w' && size != UA_W)
+		return asm_fail(s->c, "w%d in a 64-bit atomic", dst);
+	if ((err = atomic_tail(s, &insn, dst, size)))
 		return err;
-	if (insn.imm != UA_CMPXCHG && src != dst)
-		return asm_fail(s->c, "atomic fetch returns into its source register (r%d, not r%d)",
-				src, dst);
 	insn.code = UA_STX | UA_ATOMIC | size;
 	insn.dst_reg = base;
-	insn.src_reg = src;
+	insn.off = off;
+	return asm_emit(s->c, insn);
+}
+
+/* LLVM's spellings: rD = xchg_64(rB + off, rD), wD = xchg32_32(...),
+ * r0 = cmpxchg_64(rB + off, r0, rS), w0 = cmpxchg32_32(...). */
+static int llvm_xchg_rhs(struct cur *s, int dst, char kind, bool *matched)
+{
+	static const struct {
+		const char *name;
+		int32_t imm;
+		int size;
+	} forms[] = {
+		{ "xchg_64", UA_XCHG, UA_DW },       { "xchg32_32", UA_XCHG, UA_W },
+		{ "cmpxchg_64", UA_CMPXCHG, UA_DW }, { "cmpxchg32_32", UA_CMPXCHG, UA_W },
+	};
+	struct ua_insn insn = { .imm = -1 };
+	int size = 0, base, err;
+	int16_t off;
+
+	for (size_t i = 0; i < ARRAY_SIZE(forms) && insn.imm < 0; i++) {
+		if (lit(s, forms[i].name)) {
+			insn.imm = forms[i].imm;
+			size = forms[i].size;
+		}
+	}
+	*matched = insn.imm >= 0;
+	if (!*matched)
+		return 0;
+	if ((kind == 'w') != (size == UA_W))
+		return asm_fail(s->c, "%c%d does not match the operation's width", kind, dst);
+	if ((err = need(s, "(")) || (err = reg_of(s, &base, 'r')) || (err = offset16(s, &off)) ||
+	    (err = need(s, ",")) || (err = atomic_tail(s, &insn, dst, size)))
+		return err;
+	insn.code = UA_STX | UA_ATOMIC | size;
+	insn.dst_reg = base;
 	insn.off = off;
 	return asm_emit(s->c, insn);
 }
@@ -498,7 +583,7 @@ static int pseudo_rhs(struct cur *s, int dst)
 		return asm_emit_ld_imm64(s->c, dst, UA_PSEUDO_FUNC, (uint32_t)rel);
 	}
 	if (lit(s, "btf_id")) {
-		if ((err = need(s, "[")) || (err = imm32(s, &imm)) || (err = need(s, "]")))
+		if ((err = need(s, "[")) || (err = uimm32(s, &imm)) || (err = need(s, "]")))
 			return err;
 		return asm_emit_ld_imm64(s->c, dst, UA_PSEUDO_BTF_ID, (uint32_t)imm);
 	}
@@ -510,15 +595,15 @@ static int pseudo_rhs(struct cur *s, int dst)
 		src = UA_PSEUDO_MAP_IDX;
 	else
 		return expected(s, "id: or idx:");
-	if ((err = need(s, ":")) || (err = imm32(s, &imm)) || (err = need(s, "]")))
+	if ((err = need(s, ":")) || (err = uimm32(s, &imm)) || (err = need(s, "]")))
 		return err;
 	if (src == UA_PSEUDO_MAP_FD && lit(s, "[")) {
 		if ((err = need(s, "0")) || (err = need(s, "]")) || (err = need(s, "+")) ||
-		    (err = imm32(s, &hi)))
+		    (err = uimm32(s, &hi)))
 			return err;
 		src = UA_PSEUDO_MAP_VALUE;
 	} else if (src == UA_PSEUDO_MAP_IDX && lit(s, "+")) {
-		if ((err = imm32(s, &hi)))
+		if ((err = uimm32(s, &hi)))
 			return err;
 		src = UA_PSEUDO_MAP_IDX_VALUE;
 	}
@@ -624,7 +709,7 @@ static int special_rhs(struct cur *s, int dst, char kind, bool *matched)
 		insn.imm = (int32_t)(((uint32_t)dst_as << 16) | (uint32_t)src_as);
 		return asm_emit(s->c, insn);
 	}
-	if (kind == 'r' && lit(s, "load_acquire")) {
+	if (lit(s, "load_acquire")) { /* LLVM 21 writes wD for the narrow sizes */
 		struct ua_insn insn = { .imm = UA_LOAD_ACQ, .dst_reg = dst };
 		int size, base;
 		int16_t off;
@@ -632,13 +717,18 @@ static int special_rhs(struct cur *s, int dst, char kind, bool *matched)
 		if ((err = need(s, "(")) || (err = need(s, "(")) ||
 		    (err = mem_operand(s, NULL, &size, &base, &off)) || (err = need(s, ")")))
 			return err;
+		if (kind == 'w' && size == UA_DW)
+			return asm_fail(s->c, "w%d in a 64-bit atomic", dst);
 		insn.code = UA_STX | UA_ATOMIC | size;
 		insn.src_reg = base;
 		insn.off = off;
 		return asm_emit(s->c, insn);
 	}
-	if (kind == 'r' && (lit(s, "atomic64_") || lit(s, "atomic_")))
-		return atomic_rhs(s, dst, s->p[-2] == '4');
+	if (lit(s, "atomic64_") || lit(s, "atomic_"))
+		return atomic_rhs(s, dst, kind, s->p[-2] == '4');
+	if ((err = llvm_xchg_rhs(s, dst, kind, matched)) || *matched)
+		return err;
+	*matched = true;
 	if (kind == 'r' && (!strncmp(s->p, "map[", 4) || !strncmp(s->p, "subprog[", 8) ||
 			    !strncmp(s->p, "btf_id[", 7)))
 		return pseudo_rhs(s, dst);

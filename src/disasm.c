@@ -402,6 +402,156 @@ static void format_jmp(struct text *t, const struct ua_insn *in, enum ua_isa_sha
 	}
 }
 
+/* ---- conformance syntax: the bpf_conformance assembler's mnemonics ---- */
+
+static const char *const conf_alu_names[16] = {
+	"add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "neg", "mod", "xor", "mov", "arsh",
+};
+static const char *const conf_jmp_names[16] = {
+	"ja", "jeq", "jgt", "jge", "jset", "jne", "jsgt", "jsge", NULL, NULL, "jlt", "jle",
+	"jslt", "jsle",
+};
+static const char *const conf_sizes[4] = { "w", "h", "b", "dw" };
+
+/* "[%rN+off]" / "[%rN-off]" / "[%rN]" */
+static void conf_mem(struct text *t, int reg, int16_t off)
+{
+	if (off)
+		put(t, "[%%r%d%+d]", reg, off);
+	else
+		put(t, "[%%r%d]", reg);
+}
+
+static int conf_alu(struct text *t, const struct ua_insn *in, enum ua_isa_shape shape)
+{
+	const char *w = UA_CLASS(in->code) == UA_ALU ? "32" : "";
+	uint8_t op = UA_OP(in->code);
+	const char *name = conf_alu_names[op >> 4];
+
+	if (shape == UA_SHAPE_ALU_END) {
+		put(t, "%s%d %%r%d",
+		    UA_CLASS(in->code) == UA_ALU64 ? "bswap" : UA_SRC(in->code) == UA_TO_BE ? "be" : "le",
+		    in->imm, in->dst_reg);
+		return 1;
+	}
+	if (shape == UA_SHAPE_ALU_NEG) {
+		put(t, "neg%s %%r%d", w, in->dst_reg);
+		return 1;
+	}
+	if (in->off == 1 && (op == UA_DIV || op == UA_MOD))
+		name = op == UA_DIV ? "sdiv" : "smod";
+	if (shape == UA_SHAPE_ALU_K) {
+		put(t, "%s%s %%r%d, %d", name, w, in->dst_reg, in->imm);
+		return 1;
+	}
+	if (op == UA_MOV && in->off == UA_ADDR_SPACE_CAST && !*w)
+		return -EINVAL; /* no conformance spelling for addr_space_cast */
+	if (op == UA_MOV && in->off)
+		put(t, "movsx%d%s %%r%d, %%r%d", in->off, *w ? "32" : "64", in->dst_reg, in->src_reg);
+	else
+		put(t, "%s%s %%r%d, %%r%d", name, w, in->dst_reg, in->src_reg);
+	return 1;
+}
+
+static int conf_memory(struct text *t, const struct ua_insn *in, enum ua_isa_shape shape)
+{
+	const char *size = conf_sizes[UA_SIZE(in->code) >> 3];
+
+	switch (shape) {
+	case UA_SHAPE_LD_IMM64:
+		if (in->src_reg)
+			return -EINVAL; /* pseudo loads have no conformance spelling */
+		put(t, "lddw %%r%d, 0x%llx", in->dst_reg,
+		    (unsigned long long)(((uint64_t)(uint32_t)in[1].imm << 32) | (uint32_t)in->imm));
+		return 2;
+	case UA_SHAPE_LDX:
+		put(t, "ldx%s%s %%r%d, ", UA_MODE(in->code) == UA_MEMSX ? "s" : "", size, in->dst_reg);
+		conf_mem(t, in->src_reg, in->off);
+		return 1;
+	case UA_SHAPE_ST:
+		put(t, "st%s ", size);
+		conf_mem(t, in->dst_reg, in->off);
+		put(t, ", %d", in->imm);
+		return 1;
+	case UA_SHAPE_STX:
+		put(t, "stx%s ", size);
+		conf_mem(t, in->dst_reg, in->off);
+		put(t, ", %%r%d", in->src_reg);
+		return 1;
+	default: { /* atomics */
+		const char *w = UA_SIZE(in->code) == UA_W ? "32" : "";
+
+		if (in->imm == UA_LOAD_ACQ || in->imm == UA_STORE_REL)
+			return -EINVAL;
+		if (in->imm == UA_XCHG || in->imm == UA_CMPXCHG)
+			put(t, "lock %s%s ", in->imm == UA_XCHG ? "xchg" : "cmpxchg", w);
+		else
+			put(t, "lock %s%s%s ", in->imm & UA_FETCH ? "fetch " : "",
+			    conf_alu_names[(in->imm & 0xf0) >> 4], w);
+		conf_mem(t, in->dst_reg, in->off);
+		put(t, ", %%r%d", in->src_reg);
+		return 1;
+	}
+	}
+}
+
+static int conf_jump(struct text *t, const struct ua_insn *in, enum ua_isa_shape shape)
+{
+	const char *w = UA_CLASS(in->code) == UA_JMP32 ? "32" : "";
+	const char *name = conf_jmp_names[UA_OP(in->code) >> 4];
+
+	switch (shape) {
+	case UA_SHAPE_JA:
+		put(t, "ja %+d", in->off);
+		return 1;
+	case UA_SHAPE_JA32:
+		put(t, "ja32 %+d", in->imm);
+		return 1;
+	case UA_SHAPE_EXIT:
+		put(t, "exit");
+		return 1;
+	case UA_SHAPE_CALLX:
+		put(t, "call %%r%d", in->dst_reg);
+		return 1;
+	case UA_SHAPE_CALL:
+		if (in->src_reg == UA_PSEUDO_CALL)
+			put(t, "call local %+d", in->imm);
+		else
+			put(t, "call %s%d", in->src_reg ? "runtime " : "", in->imm);
+		return 1;
+	case UA_SHAPE_JCOND_K:
+		put(t, "%s%s %%r%d, %d, %+d", name, w, in->dst_reg, in->imm, in->off);
+		return 1;
+	case UA_SHAPE_JCOND_X:
+		put(t, "%s%s %%r%d, %%r%d, %+d", name, w, in->dst_reg, in->src_reg, in->off);
+		return 1;
+	default:
+		return -EINVAL; /* may_goto has no conformance spelling */
+	}
+}
+
+static int format_conformance(struct text *t, const struct ua_insn *in,
+			      const struct ua_isa_op *op)
+{
+	switch (op->shape) {
+	case UA_SHAPE_ALU_K:
+	case UA_SHAPE_ALU_X:
+	case UA_SHAPE_ALU_NEG:
+	case UA_SHAPE_ALU_END:
+		return conf_alu(t, in, op->shape);
+	case UA_SHAPE_LD_IMM64:
+	case UA_SHAPE_LDX:
+	case UA_SHAPE_ST:
+	case UA_SHAPE_STX:
+	case UA_SHAPE_ATOMIC:
+		return conf_memory(t, in, op->shape);
+	case UA_SHAPE_LD_LEGACY:
+		return -EINVAL;
+	default:
+		return conf_jump(t, in, op->shape);
+	}
+}
+
 static int format_insn(struct text *t, const struct ua_insn *in, size_t n_avail,
 		       const struct ua_disasm_opts *opts)
 {
@@ -409,6 +559,8 @@ static int format_insn(struct text *t, const struct ua_insn *in, size_t n_avail,
 
 	if (!n_avail || !op || !printable(in, n_avail, op))
 		return -EINVAL;
+	if (OPTS_GET(opts, syntax, UA_DISASM_KERNEL) == UA_DISASM_CONFORMANCE)
+		return format_conformance(t, in, op);
 	switch (op->shape) {
 	case UA_SHAPE_ALU_K:
 	case UA_SHAPE_ALU_X:
@@ -460,6 +612,7 @@ int ua_disasm_prog(const struct ua_insn *insns, size_t n, FILE *out,
 		   const struct ua_disasm_opts *opts)
 {
 	bool no_opcode = OPTS_GET(opts, no_opcode, false);
+	bool conformance = OPTS_GET(opts, syntax, UA_DISASM_KERNEL) == UA_DISASM_CONFORMANCE;
 	char *err_buf = OPTS_GET(opts, err_buf, NULL);
 	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
 	int result = 0;
@@ -472,15 +625,17 @@ int ua_disasm_prog(const struct ua_insn *insns, size_t n, FILE *out,
 		int used = ua_disasm_insn_opts(in, n - i, text, sizeof(text), opts);
 
 		if (used < 0) {
-			snprintf(text, sizeof(text), "invalid: dst=%d src=%d off=%d imm=%d",
-				 in->dst_reg, in->src_reg, in->off, in->imm);
+			snprintf(text, sizeof(text), "%sinvalid: dst=%d src=%d off=%d imm=%d",
+				 conformance ? "# " : "", in->dst_reg, in->src_reg, in->off, in->imm);
 			if (!result)
 				result = ua_errf(err_buf, err_sz, -EINVAL,
 						 "disasm: insn %zu: cannot decode (code 0x%02x)", i,
 						 in->code);
 			used = 1;
 		}
-		if (no_opcode)
+		if (conformance)
+			fprintf(out, "%s\n", text);
+		else if (no_opcode)
 			fprintf(out, "%4zu: %s\n", i, text);
 		else
 			fprintf(out, "%4zu: (%02x) %s\n", i, in->code, text);

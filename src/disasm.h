@@ -22,6 +22,15 @@
 #include <uarena/common.h>
 #include <uarena/insn.h>
 
+enum ua_disasm_syntax {
+	UA_DISASM_KERNEL = 0,  /* the verifier log's text (default) */
+	UA_DISASM_CONFORMANCE, /* bpf_conformance assembler text; listings are bare
+				* lines (no index/opcode), ready for a .data -- asm.
+				* No spelling: may_goto, addr_space_cast, load-acquire,
+				* store-release, pseudo ld_imm64, legacy packet loads
+				* (-EINVAL; "# invalid..." in listings) */
+};
+
 /* Names a call: return NULL to fall back to the built-in helper table
  * (helpers) or "kernel-function" (kfuncs). The kernel's cb_call. */
 typedef const char *(*ua_disasm_call_name_fn)(void *ctx, const struct ua_insn *insn);
@@ -33,9 +42,10 @@ struct ua_disasm_opts {
 	bool no_opcode;  /* listing without the "(xx) " column */
 	char *err_buf;   /* names the first slot that could not be printed */
 	size_t err_buf_sz;
+	enum ua_disasm_syntax syntax;
 	size_t :0;
 };
-#define ua_disasm_opts__last_field err_buf_sz
+#define ua_disasm_opts__last_field syntax
 
 /*
  * Text of the insn at insn[0] (insn[1] too for ld_imm64; n_avail slots are

@@ -127,32 +127,60 @@ static int push_byte(uint8_t **buf, size_t *len, size_t *cap, uint8_t b)
 	return 0;
 }
 
+/* The next line of a section's text with its comment cut and blanks trimmed,
+ * skipping empty ones; *lineno follows the file. NULL at the end. */
+static char *next_content_line(char **cursor, int *lineno)
+{
+	while (*cursor && **cursor) {
+		char *line = *cursor, *nl = strchr(line, '\n'), *hash;
+
+		*cursor = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		(*lineno)++;
+		if ((hash = strchr(line, '#')))
+			*hash = '\0';
+		line = trim(line);
+		if (*line)
+			return line;
+	}
+	return NULL;
+}
+
+static bool line_is_all_bytes(const char *line)
+{
+	const char *p = line;
+
+	while (*p) {
+		size_t len = strcspn(p, " \t");
+
+		if (len != 2 || !isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return false;
+		p += len;
+		p += strspn(p, " \t");
+	}
+	return true;
+}
+
 /* Decodes raw (words or byte lines) or mem (bytes) into a byte image. */
 static int decode_bytes(struct df_parse *p, enum df_section s, uint8_t **out, size_t *out_len)
 {
 	struct df_text *t = &p->sec[s];
-	char *save_line = NULL, *line;
+	char *cursor = t->buf, *line;
 	size_t len = 0, cap = 0;
-	int lineno = t->first_line, err = 0;
+	int lineno = t->first_line - 1, err = 0;
 
 	*out = NULL;
 	*out_len = 0;
-	for (line = strtok_r(t->buf, "\n", &save_line); line && !err;
-	     line = strtok_r(NULL, "\n", &save_line), lineno++) {
-		char *save_tok = NULL, *tok, *hash = strchr(line, '#');
-		bool all_bytes = true;
-		char copy[1024];
+	while (!err && (line = next_content_line(&cursor, &lineno))) {
+		bool all_bytes = s == DF_MEM || line_is_all_bytes(line);
+		char *save_tok = NULL, *tok;
 
-		if (hash)
-			*hash = '\0';
-		snprintf(copy, sizeof(copy), "%s", line);
-		for (tok = strtok_r(copy, " \t", &save_tok); tok; tok = strtok_r(NULL, " \t", &save_tok))
-			all_bytes &= is_hex_byte(tok);
 		for (tok = strtok_r(line, " \t", &save_tok); tok && !err;
 		     tok = strtok_r(NULL, " \t", &save_tok)) {
 			uint64_t v;
 
-			if (s == DF_MEM || all_bytes) {
+			if (all_bytes) {
 				if (!is_hex_byte(tok) && !(parse_u64(tok, &v) && v <= 0xff && tok[1] == 'x'))
 					err = df_fail(p, lineno, "bad hex byte '%s' in -- %s", tok,
 						      section_names[s]);
@@ -176,6 +204,34 @@ static int decode_bytes(struct df_parse *p, enum df_section s, uint8_t **out, si
 	}
 	*out_len = len;
 	return 0;
+}
+
+/* The content lines of a section joined by newlines ("" when none). */
+static char *section_content(struct df_text *t, int *first, int *n_lines)
+{
+	char *cursor = t->buf, *line, *out = strdup("");
+	int lineno = t->first_line - 1;
+	size_t len = 0;
+
+	*n_lines = 0;
+	*first = t->first_line;
+	while (out && (line = next_content_line(&cursor, &lineno))) {
+		size_t add = strlen(line);
+		char *grown = realloc(out, len + add + 2);
+
+		if (!grown) {
+			free(out);
+			return NULL;
+		}
+		out = grown;
+		if (len)
+			out[len++] = '\n';
+		memcpy(out + len, line, add + 1);
+		len += add;
+		if (!(*n_lines)++)
+			*first = lineno;
+	}
+	return out;
 }
 
 static int decode(struct df_parse *p, struct ua_datafile *df, int last_line)
@@ -212,26 +268,28 @@ static int decode(struct df_parse *p, struct ua_datafile *df, int last_line)
 	    (err = decode_bytes(p, DF_MEM, &df->mem, &df->mem_len)))
 		return err;
 	if (p->sec[DF_RESULT].present) {
-		char *v = p->sec[DF_RESULT].buf ? trim(p->sec[DF_RESULT].buf) : NULL;
+		int first, lines;
+		char *v = section_content(&p->sec[DF_RESULT], &first, &lines);
+		bool ok = v && lines == 1 && parse_u64(v, &df->result);
 
-		if (!v || strchr(v, '\n') || !parse_u64(v, &df->result))
-			return df_fail(p, p->sec[DF_RESULT].first_line,
-				       "-- result must be one hex (0x) or decimal number");
+		free(v);
+		if (!ok)
+			return df_fail(p, first, "-- result must be one hex (0x) or decimal number");
 		df->has_result = true;
 	}
 	if (p->sec[DF_ERROR].present) {
-		char *buf = p->sec[DF_ERROR].buf;
+		int first, lines;
 
-		df->error = strdup(buf ? trim(buf) : "");
+		df->error = section_content(&p->sec[DF_ERROR], &first, &lines);
 		df->has_error = true;
 		if (!df->error)
 			return -ENOMEM;
 	}
 	if (p->sec[DF_NOREG].present) {
-		char *buf = p->sec[DF_NOREG].buf;
+		int first, lines;
 
 		df->no_register_offset = true;
-		df->no_register_offset_reason = strdup(buf ? trim(buf) : "");
+		df->no_register_offset_reason = section_content(&p->sec[DF_NOREG], &first, &lines);
 		if (!df->no_register_offset_reason)
 			return -ENOMEM;
 	}
@@ -280,20 +338,12 @@ int ua_datafile_parse_text(const char *text, const char *path, struct ua_datafil
 			}
 			continue;
 		}
-		if (cur == DF_ASM) { /* verbatim: keeps assembler line numbers true */
+		if (cur != DF_NONE) { /* verbatim, so every line keeps its number */
 			err = text_append(&p.sec[cur], line, strlen(line));
 			continue;
 		}
-		if (cur == DF_NONE || line[0] == '#' || !*trim(line)) {
-			if (cur != DF_NONE && !p.sec[cur].buf)
-				p.sec[cur].first_line = lineno + 1;
-			if (cur == DF_NONE && *trim(line) && line[0] != '#')
-				err = df_fail(&p, lineno, "text outside any section");
-			continue;
-		}
-		if (!p.sec[cur].buf)
-			p.sec[cur].first_line = lineno;
-		err = text_append(&p.sec[cur], line, strlen(line));
+		if (*trim(line) && line[0] != '#')
+			err = df_fail(&p, lineno, "text outside any section");
 	}
 	if (!err)
 		err = decode(&p, df, lineno);

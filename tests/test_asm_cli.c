@@ -87,6 +87,25 @@ TEST(asm_cli, asm_raw_and_hex)
 	RUN(&r, "r0 = 1\nexit\n", "asm", "--syntax", "kernel", "--hex", "-");
 	CHECK_EQ(r.status, 0);
 	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
+
+	/* --check applies the ISA validator */
+	RUN(&r, "r10 = 1\nexit\n", "asm", "--check", "--hex");
+	CHECK_EQ(r.status, 1);
+	CHECK_EQ(r.out_len, 0);
+	CHECK_STR(r.err, "uarena asm: -: isa: insn 0: frame pointer r10 is read only\n");
+	RUN(&r, "r10 = 1\nexit\n", "asm", "--hex");
+	CHECK_EQ(r.status, 0);
+
+	/* a verifier log in, the program out */
+	RUN(&r, "0: R1=ctx() R10=fp0\n0: (b7) r0 = 1   ; R0=1\n1: (95) exit\nprocessed 2 insns\n",
+	    "asm", "--from-log", "--hex");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "b7 00 00 00 01 00 00 00\n95 00 00 00 00 00 00 00\n");
+
+	/* options may follow the file */
+	RUN(&r, "exit\n", "asm", "-", "--hex");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "95 00 00 00 00 00 00 00\n");
 }
 
 TEST(asm_cli, asm_errors_and_usage)
@@ -191,4 +210,19 @@ TEST(asm_cli, pipeline_round_trip)
 	RUN(&b, d.out, "asm", "--hex");
 	REQUIRE_EQ(b.status, 0);
 	CHECK_STR(b.out, a.out);
+
+	/* the same program as bare conformance lines, and back */
+	RUN(&d, a.out, "disasm", "--hex", "--syntax", "conformance", "-");
+	REQUIRE_EQ(d.status, 0);
+	CHECK_STR(d.out, "lddw %r1, 0x1122334455667788\n"
+			 "lock fetch add [%r1], %r2\n"
+			 "jslt32 %r1, %r2, -1\n"
+			 "exit\n");
+	RUN(&b, d.out, "asm", "--hex");
+	REQUIRE_EQ(b.status, 0);
+	CHECK_STR(b.out, a.out);
+
+	RUN(&d, a.out, "disasm", "--syntax", "intel", "-");
+	CHECK_EQ(d.status, 2);
+	CHECK_STR(d.err, "uarena disasm: unknown syntax 'intel' (kernel, conformance)\n");
 }

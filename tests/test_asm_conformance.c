@@ -7,11 +7,15 @@
  */
 #include "asm.h"
 #include "datafile.h"
+#include "disasm.h"
+#include "isa.h"
 #include "test.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+
+#include <uarena/common.h>
 
 /* Assembles text and requires exactly one or two slots; returns slot 0/1. */
 static struct ua_insn asm1(const char *text, struct ua_insn *second)
@@ -209,6 +213,7 @@ TEST(asm_conf, errors)
 	check_error("ja +32768", -EINVAL, "asm: line 1: Jump offset out of range: +32768");
 	check_error("x:\nexit\nx:\n", -EINVAL,
 		    "asm: line 3: Duplicate label (x) (previous declaration at line 1)");
+	check_error("call", -EINVAL, "asm: line 1: Invalid number of operands for mnemonic: call");
 	check_error("call magic 3", -EINVAL, "asm: line 1: Invalid call mode");
 	check_error("movsx3232 %r1, %r2", -EINVAL, "asm: line 1: Invalid mnemonic: movsx3232");
 	check_error("movsx864 %r1, 3", -EINVAL, "asm: line 1: Invalid register: 3");
@@ -249,6 +254,31 @@ static int for_each_datafile(const char *dir, void (*fn)(const char *path))
 	return seen;
 }
 
+/* The program printed in either syntax assembles back to the same bits. */
+static void check_relisting(const char *path, const struct ua_insn *insns, size_t n)
+{
+	static const enum ua_disasm_syntax syntaxes[] = { UA_DISASM_KERNEL, UA_DISASM_CONFORMANCE };
+
+	for (size_t i = 0; i < 2; i++) {
+		UA_OPTS(ua_disasm_opts, opts, .syntax = syntaxes[i]);
+		struct ua_insn *again = NULL;
+		char *text = NULL, err[256] = "";
+		size_t len = 0, got = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		REQUIRE(f != NULL);
+		if (ua_disasm_prog(insns, n, f, &opts))
+			ua_test_fail(__FILE__, __LINE__, "%s: does not disassemble", path);
+		fclose(f);
+		if (ua_asm_parse(text, UA_ASM_AUTO, &again, &got, err, sizeof(err)) || got != n ||
+		    memcmp(again, insns, n * sizeof(*insns)))
+			ua_test_fail(__FILE__, __LINE__, "%s: listing %zu does not re-assemble: %s",
+				     path, i, err);
+		free(again);
+		free(text);
+	}
+}
+
 static void check_positive_vector(const char *path)
 {
 	struct ua_datafile df;
@@ -269,6 +299,8 @@ static void check_positive_vector(const char *path)
 		ua_test_fail(__FILE__, __LINE__, "%s: no instructions", path);
 	if (!ret && df.has_raw && (n != df.n_raw || memcmp(out, df.raw, n * 8)))
 		ua_test_fail(__FILE__, __LINE__, "%s: assembled image differs from -- raw", path);
+	if (!ret)
+		check_relisting(path, out, n);
 	free(out);
 	ua_datafile_free(&df);
 }
@@ -337,4 +369,57 @@ TEST(asm_conf, shared_negative_vectors)
 		free(out);
 		ua_datafile_free(&df);
 	}
+}
+
+/*
+ * Every negative vector is rejected before it could run: by the .data reader,
+ * the assembler or the shared ISA validator -- except the two whose failure
+ * is only visible at run time (they are the interpreter suite's): error.data
+ * reads r0 before writing it, and incorrect_return_value_high_bits.data
+ * expects a wrong result.
+ */
+static int negatives_rejected;
+
+static void check_negative_rejected(const char *path)
+{
+	const char *base = strrchr(path, '/') + 1;
+	struct ua_datafile df;
+	struct ua_insn *insns = NULL;
+	char err[512] = "";
+	size_t n = 0;
+	bool rejected;
+
+	if (!strcmp(base, "error.data") || !strcmp(base, "incorrect_return_value_high_bits.data"))
+		return;
+	if (ua_datafile_parse(path, &df, err, sizeof(err))) {
+		negatives_rejected++;
+		return;
+	}
+	if (df.has_raw) {
+		insns = malloc(df.n_raw * sizeof(*insns) + 1);
+		REQUIRE(insns != NULL);
+		memcpy(insns, df.raw, df.n_raw * sizeof(*insns));
+		n = df.n_raw;
+		rejected = ua_isa_validate(insns, n, UA_ISA_HAS_ARENA, err, sizeof(err)) == -EINVAL;
+	} else {
+		rejected = ua_asm_parse(df.asm_text, UA_ASM_CONFORMANCE, &insns, &n, err,
+					sizeof(err)) == -EINVAL ||
+			   ua_isa_validate(insns, n, UA_ISA_HAS_ARENA, err, sizeof(err)) == -EINVAL;
+	}
+	if (!rejected)
+		ua_test_fail(__FILE__, __LINE__, "%s: accepted", path);
+	negatives_rejected += rejected;
+	free(insns);
+	ua_datafile_free(&df);
+}
+
+TEST(asm_conf, every_negative_vector_rejected)
+{
+	char dir[4096];
+	int files;
+
+	snprintf(dir, sizeof(dir), "%s/conformance/negative", ua_test_shared_dir());
+	files = for_each_datafile(dir, check_negative_rejected);
+	CHECK_EQ(negatives_rejected, files - 2);
+	CHECK(files >= 60);
 }

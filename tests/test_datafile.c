@@ -47,7 +47,26 @@ TEST(datafile, all_sections)
 	CHECK_STR(df.no_register_offset_reason, "call instruction");
 	CHECK_STR(df.c_text, "int x;\n");
 	ua_datafile_free(&df);
+	REQUIRE_EQ(ua_datafile_parse_text("-- asm\nexit\n-- result\n# r0\n0x10 # sixteen\n"
+					  "-- c\n#include <x.h>\n", "c.data", &df, err, sizeof(err)), 0);
+	CHECK_EQ(df.result, 16);
+	CHECK_STR(df.c_text, "#include <x.h>\n");
+	ua_datafile_free(&df);
 	CHECK(df.asm_text == NULL);
+}
+
+/* bpf_conformance reads each raw token as one 64-bit word, hex or decimal. */
+TEST(datafile, raw_words)
+{
+	struct ua_datafile df;
+	char err[256] = "";
+
+	REQUIRE_EQ(ua_datafile_parse_text("-- raw\n0x00000001000000b7 149\n-- result\n1\n", "w.data",
+					  &df, err, sizeof(err)), 0);
+	REQUIRE_EQ(df.n_raw, 2);
+	CHECK_EQ(df.raw[0], 0x00000001000000b7ull);
+	CHECK_EQ(df.raw[1], 0x95);
+	ua_datafile_free(&df);
 }
 
 TEST(datafile, error_sections)
@@ -103,6 +122,11 @@ TEST(datafile, rejects)
 	check_bad("-- asm\nexit\n-- result\n1\n2\n",
 		  "datafile: bad.data:4: -- result must be one hex (0x) or decimal number");
 	check_bad("stray\n-- asm\nexit\n", "datafile: bad.data:1: text outside any section");
+	/* line numbers stay exact across comments and blank lines */
+	check_bad("-- asm\nexit\n-- raw\n# comment\n\n95 00 00 00 00 00 00 00\n\n0xq1\n-- result\n0\n",
+		  "datafile: bad.data:8: bad instruction word '0xq1' in -- raw");
+	check_bad("-- asm\nexit\n-- result\n\n# why\n7 # seven\n8\n",
+		  "datafile: bad.data:6: -- result must be one hex (0x) or decimal number");
 }
 
 TEST(datafile, missing_file)

@@ -167,6 +167,8 @@ TEST(disasm, asm_accepts_llvm_spellings)
 		{ "r2 = atomic_fetch_add((u64 *)(r1 +0), r2)", { I(0xdb, 1, 2, 0, 1) }, 1 },
 		{ "  12: (b7) r0 = 0     ; R0_w=0", { I(0xb7, 0, 0, 0, 0) }, 1 },
 		{ "r0 = 1 // comment", { I(0xb7, 0, 0, 0, 1) }, 1 },
+		{ "w0 = load_acquire((u8 *)(r1 + 3))", { I(0xd3, 0, 1, 3, 0x100) }, 1 },
+		{ "store_release((u16 *)(r1 - 2), w2)", { I(0xcb, 1, 2, -2, 0x110) }, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(alt) / sizeof(alt[0]); i++)
@@ -219,6 +221,13 @@ TEST(disasm, kernel_syntax_errors)
 	check_kernel_error("w1 = 1 ll", "asm: line 1: ll needs a 64-bit register");
 	check_kernel_error("r0 = *(s64 *)(r1 +0)",
 			   "asm: line 1: expected u8/u16/u32/u64/s8/s16/s32 at 's64 *)(r1 +0)'");
+	check_kernel_error("r0 = xchg32_32(r1 + 0, r0)",
+			   "asm: line 1: r0 does not match the operation's width");
+	check_kernel_error("lock *(u64 *)(r1 +0) += w2", "asm: line 1: w2 in a 64-bit atomic");
+	check_kernel_error("w2 = atomic_fetch_add((u64 *)(r1 +0), w2)",
+			   "asm: line 1: w2 in a 64-bit atomic");
+	check_kernel_error("w0 = load_acquire((u64 *)(r1 +0))", "asm: line 1: w0 in a 64-bit atomic");
+	check_kernel_error("store_release((u64 *)(r1 +0), w2)", "asm: line 1: w2 in a 64-bit atomic");
 	check_kernel_error("l:\nl:\n", "asm: line 2: Duplicate label (l) (previous declaration at line 1)");
 }
 
@@ -381,11 +390,12 @@ TEST(disasm, round_trip_every_opcode)
 		0, 1, -1, 16, 32, 64, 0x100, 0x110, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1, 0x40,
 		0x50, 0xa0, 1 << 16, INT32_MIN, INT32_MAX,
 	};
-	unsigned opcodes = 0, printed_opcodes = 0;
+	unsigned opcodes = 0, printed_opcodes = 0, conf_opcodes = 0;
 	size_t printed = 0, valid = 0;
+	UA_OPTS(ua_disasm_opts, conf, .syntax = UA_DISASM_CONFORMANCE);
 
 	for (int code = 0; code < 256; code++) {
-		bool any = false;
+		bool any = false, any_conf = false;
 
 		if (!ua_isa_op((uint8_t)code))
 			continue;
@@ -420,13 +430,169 @@ TEST(disasm, round_trip_every_opcode)
 					     regs[s], offs[o], imms[m], text,
 					     *err ? err : "different bits");
 			free(out);
+			out = NULL;
+			/* the same for the conformance spelling, where one exists */
+			used = ua_disasm_insn_opts(in, 2, text, sizeof(text), &conf);
+			if (used < 0)
+				continue;
+			any_conf = true;
+			if (ua_asm_parse(text, UA_ASM_CONFORMANCE, &out, &n, err, sizeof(err)) ||
+			    n != (size_t)used || memcmp(out, in, n * sizeof(*in)))
+				ua_test_fail(__FILE__, __LINE__,
+					     "conformance %02x %d %d %d %d -> '%s' -> %s", code,
+					     regs[d], regs[s], offs[o], imms[m], text,
+					     *err ? err : "different bits");
+			free(out);
 		}
 		printed_opcodes += any;
+		conf_opcodes += any_conf;
 		if (!any)
 			ua_test_fail(__FILE__, __LINE__, "opcode 0x%02x never printed", code);
 	}
 	CHECK_EQ(opcodes, 129); /* rows of isa.def */
 	CHECK_EQ(printed_opcodes, opcodes);
+	/* all but 6 legacy packet loads, may_goto, and the u8/u16 atomics
+	 * (load-acquire/store-release only), which have no conformance spelling */
+	CHECK_EQ(conf_opcodes, opcodes - 9);
 	CHECK(valid > 1000);
 	CHECK(printed >= valid);
+}
+
+/* Thousands of labels (the hash index grows several times), each jumped to
+ * from far away, forwards and backwards. */
+TEST(disasm, many_labels)
+{
+	enum { N = 5000 };
+	size_t cap = (size_t)N * 48, len = 0, n = 0;
+	char *text = malloc(cap), err[256] = "";
+	struct ua_insn *out = NULL;
+
+	REQUIRE(text != NULL);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "L%d:\n if r0 > 0x5 goto L%d\n", i,
+					(i * 7919) % N);
+	REQUIRE(len < cap);
+	REQUIRE_EQ(ua_asm_parse(text, UA_ASM_KERNEL, &out, &n, err, sizeof(err)), 0);
+	REQUIRE_EQ(n, N);
+	for (int i = 0; i < N; i++)
+		if (out[i].off != (i * 7919) % N - i - 1)
+			ua_test_fail(__FILE__, __LINE__, "insn %d: off %d", i, out[i].off);
+	free(out);
+	free(text);
+}
+
+TEST(disasm, conformance_syntax_forms)
+{
+	static const struct {
+		struct ua_insn insn[2];
+		const char *text;
+	} conf_forms[] = {
+		{ { I(0xb7, 0, 0, 0, -1) }, "mov %r0, -1" },
+		{ { I(0xbc, 1, 2, 0, 0) }, "mov32 %r1, %r2" },
+		{ { I(0x3f, 1, 2, 1, 0) }, "sdiv %r1, %r2" },
+		{ { I(0x94, 1, 0, 1, 3) }, "smod32 %r1, 3" },
+		{ { I(0xbf, 1, 2, 32, 0) }, "movsx3264 %r1, %r2" },
+		{ { I(0xbc, 1, 2, 8, 0) }, "movsx832 %r1, %r2" },
+		{ { I(0x84, 3, 0, 0, 0) }, "neg32 %r3" },
+		{ { I(0xdc, 0, 0, 0, 16) }, "be16 %r0" },
+		{ { I(0xd7, 0, 0, 0, 32) }, "bswap32 %r0" },
+		{ { I(0x18, 1, 0, 0, 0x55667788), I(0, 0, 0, 0, 0x11223344) }, "lddw %r1, 0x1122334455667788" },
+		{ { I(0x79, 0, 10, -8, 0) }, "ldxdw %r0, [%r10-8]" },
+		{ { I(0x91, 0, 1, 0, 0) }, "ldxsb %r0, [%r1]" },
+		{ { I(0x62, 1, 0, 4, 7) }, "stw [%r1+4], 7" },
+		{ { I(0x73, 10, 1, -1, 0) }, "stxb [%r10-1], %r1" },
+		{ { I(0xdb, 10, 1, -8, 0x01) }, "lock fetch add [%r10-8], %r1" },
+		{ { I(0xc3, 10, 1, -8, 0x40) }, "lock or32 [%r10-8], %r1" },
+		{ { I(0xc3, 10, 1, -8, 0xf1) }, "lock cmpxchg32 [%r10-8], %r1" },
+		{ { I(0xdb, 10, 1, -8, 0xe1) }, "lock xchg [%r10-8], %r1" },
+		{ { I(0x05, 0, 0, -2, 0) }, "ja -2" },
+		{ { I(0x06, 0, 0, 0, 70000) }, "ja32 +70000" },
+		{ { I(0x1d, 1, 2, 3, 0) }, "jeq %r1, %r2, +3" },
+		{ { I(0xd6, 1, 0, 0, -5) }, "jsle32 %r1, -5, +0" },
+		{ { I(0x85, 0, 0, 0, 5) }, "call 5" },
+		{ { I(0x85, 0, 1, 0, 2) }, "call local +2" },
+		{ { I(0x85, 0, 2, 0, 9) }, "call runtime 9" },
+		{ { I(0x8d, 2, 0, 0, 0) }, "call %r2" },
+		{ { I(0x95, 0, 0, 0, 0) }, "exit" },
+	};
+	static const struct ua_insn unspellable[] = {
+		I(0xe5, 0, 0, 1, 0), I(0xbf, 1, 2, 1, 1), I(0xdb, 0, 1, 0, 0x100),
+		I(0xdb, 1, 2, 0, 0x110), I(0x20, 0, 0, 0, 1),
+	};
+	UA_OPTS(ua_disasm_opts, conf, .syntax = UA_DISASM_CONFORMANCE);
+	char buf[96];
+
+	for (size_t i = 0; i < sizeof(conf_forms) / sizeof(conf_forms[0]); i++) {
+		size_t slots = conf_forms[i].insn[0].code == 0x18 ? 2 : 1;
+		struct ua_insn *out = NULL;
+		size_t n = 0;
+
+		CHECK_EQ(ua_disasm_insn_opts(conf_forms[i].insn, slots, buf, sizeof(buf), &conf),
+			 (int)slots);
+		CHECK_STR(buf, conf_forms[i].text);
+		CHECK_EQ(ua_asm_parse(conf_forms[i].text, UA_ASM_CONFORMANCE, &out, &n, NULL, 0), 0);
+		CHECK(n == slots && !memcmp(out, conf_forms[i].insn, n * sizeof(*out)));
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(unspellable) / sizeof(unspellable[0]); i++)
+		CHECK_EQ(ua_disasm_insn_opts(&unspellable[i], 1, buf, sizeof(buf), &conf), -EINVAL);
+}
+
+TEST(disasm, conformance_listing_is_bare)
+{
+	static const struct ua_insn prog[] = { I(0xb7, 0, 0, 0, 1), I(0xe5, 0, 0, 0, 0),
+					       I(0x95, 0, 0, 0, 0) };
+	char *text = NULL, err[128] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	REQUIRE(f != NULL);
+	UA_OPTS(ua_disasm_opts, conf, .syntax = UA_DISASM_CONFORMANCE, .err_buf = err,
+		.err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_disasm_prog(prog, 3, f, &conf), -EINVAL);
+	fclose(f);
+	CHECK_STR(text, "mov %r0, 1\n# invalid: dst=0 src=0 off=0 imm=0\nexit\n");
+	CHECK_STR(err, "disasm: insn 1: cannot decode (code 0xe5)");
+	free(text);
+}
+
+TEST(disasm, program_from_verifier_log)
+{
+	static const char log[] =
+		"func#0 @0\n"
+		"Live regs before insn:\n"
+		"      0: .......... (b7) r0 = 0\n"
+		"0: R1=ctx() R10=fp0\n"
+		"0: (b7) r0 = 0                        ; R0=0\n"
+		"1: (18) r1 = 0x1122334455667788       ; R1=0x1122334455667788\n"
+		"3: (25) if r1 > 0x5 goto pc+1\n"
+		"4: (95) exit\n"
+		"from 3 to 5: R0=0 R1=0x1122334455667788 R10=fp0\n"
+		"5: (b7) r0 = 1\n"
+		"6: (95) exit\n"
+		"3: (25) if r1 > 0x5 goto pc+1\n"
+		"processed 6 insns (limit 1000000) max_states_per_insn 0 total_states 0\n";
+	static const struct ua_insn want[] = {
+		I(0xb7, 0, 0, 0, 0), I(0x18, 1, 0, 0, 0x55667788), I(0, 0, 0, 0, 0x11223344),
+		I(0x25, 1, 0, 1, 5), I(0x95, 0, 0, 0, 0), I(0xb7, 0, 0, 0, 1), I(0x95, 0, 0, 0, 0),
+	};
+	struct ua_insn *out = NULL;
+	char err[256] = "";
+	size_t n = 0;
+
+	REQUIRE_EQ(ua_asm_from_log(log, &out, &n, err, sizeof(err)), 0);
+	CHECK_EQ(n, 7);
+	CHECK(n == 7 && !memcmp(out, want, sizeof(want)));
+	free(out);
+
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = 0\n2: (95) exit\n", &out, &n, err, sizeof(err)),
+		 -EINVAL);
+	CHECK_STR(err, "asm: log has no insn 1 (not reached by the verifier?)");
+	CHECK(out == NULL);
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = r1\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: log insn 0: text does not encode to opcode 0xb7");
+	CHECK_EQ(ua_asm_from_log("0: (b7) r0 = frob\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: log insn 0: expected register, number or expression at 'frob'");
+	CHECK_EQ(ua_asm_from_log("processed 0 insns\n", &out, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "asm: no \"N: (xx) insn\" lines in the log");
 }

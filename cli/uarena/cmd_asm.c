@@ -17,16 +17,22 @@
 
 #include "asm.h"
 #include "cli.h"
+#include "isa.h"
 
 static void asm_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: uarena asm [--syntax kernel|conformance|auto] [--hex] [-o OUT] [FILE|-]\n"
+		"usage: uarena asm [--syntax kernel|conformance|auto] [--from-log] [--hex] [--check]\n"
+		"                  [-o OUT] [FILE|-]\n"
 		"  Assembles BPF text from FILE (default: stdin) into instructions.\n"
 		"  --syntax S   kernel: verifier-log text (r0 = 1, if r1 > 0x5 goto pc+3)\n"
 		"               conformance: bpf_conformance text (mov %%r0, 1)\n"
 		"               auto (default): conformance when the text uses %%rN\n"
 		"  --hex        write hex bytes, one instruction per line\n"
+		"  --from-log   FILE is a verifier log (or a disasm listing): rebuild the\n"
+		"               program from its \"N: (xx) insn\" lines\n"
+		"  --check      also apply the load-time checks (registers, reserved fields,\n"
+		"               jump targets, ld_imm64 pairs) and fail on a violation\n"
 		"  -o OUT       write to OUT instead of stdout\n");
 }
 
@@ -61,6 +67,8 @@ int ua_cmd_asm(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "syntax", required_argument, NULL, 's' },
 		{ "hex", no_argument, NULL, 'x' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "from-log", no_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -70,13 +78,13 @@ int ua_cmd_asm(int argc, char **argv)
 	struct ua_insn *insns = NULL;
 	uint8_t *text = NULL;
 	char err[512];
-	bool hex = false;
+	bool hex = false, check = false, from_log = false;
 	size_t len, n;
 	FILE *out;
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+o:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_syntax(optarg, &syntax)) {
@@ -86,6 +94,8 @@ int ua_cmd_asm(int argc, char **argv)
 			}
 			break;
 		case 'x': hex = true; break;
+		case 'c': check = true; break;
+		case 'l': from_log = true; break;
 		case 'o': out_path = optarg; break;
 		case 'h': asm_usage(stdout); return UA_EXIT_OK;
 		default:
@@ -110,10 +120,18 @@ int ua_cmd_asm(int argc, char **argv)
 		free(text);
 		return UA_EXIT_FAIL;
 	}
-	ret = ua_asm_parse((char *)text, syntax, &insns, &n, err, sizeof(err));
+	if (from_log)
+		ret = ua_asm_from_log((char *)text, &insns, &n, err, sizeof(err));
+	else
+		ret = ua_asm_parse((char *)text, syntax, &insns, &n, err, sizeof(err));
 	free(text);
 	if (ret) {
 		fprintf(stderr, "uarena asm: %s: %s\n", in_path, err);
+		return UA_EXIT_FAIL;
+	}
+	if (check && (ret = ua_isa_validate(insns, n, UA_ISA_HAS_ARENA, err, sizeof(err)))) {
+		fprintf(stderr, "uarena asm: %s: %s\n", in_path, err);
+		free(insns);
 		return UA_EXIT_FAIL;
 	}
 	out = out_path ? fopen(out_path, hex ? "w" : "wb") : stdout;

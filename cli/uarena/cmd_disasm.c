@@ -24,22 +24,26 @@ struct disasm_cli {
 	const char *path;
 	bool hex;
 	bool no_opcode;
+	bool conformance;
 };
 
 static void disasm_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: uarena disasm [--hex] [--no-opcode] FILE|-\n"
+		"usage: uarena disasm [--hex] [--no-opcode] [--syntax kernel|conformance] FILE|-\n"
 		"  Lists the BPF instructions in FILE (raw 8-byte slots; '-' = stdin).\n"
 		"  --hex        input is hex bytes (as written by `uarena asm --hex`)\n"
-		"  --no-opcode  omit the \"(xx)\" opcode column\n");
+		"  --no-opcode  omit the \"(xx)\" opcode column\n"
+		"  --syntax S   kernel (default): the verifier log's text;\n"
+		"               conformance: bare bpf_conformance lines for a .data -- asm\n");
 }
 
 static int list_insns(const struct disasm_cli *cli, const struct ua_insn *insns, size_t n)
 {
 	char err[256] = "";
 	UA_OPTS(ua_disasm_opts, opts, .no_opcode = cli->no_opcode, .err_buf = err,
-		.err_buf_sz = sizeof(err));
+		.err_buf_sz = sizeof(err),
+		.syntax = cli->conformance ? UA_DISASM_CONFORMANCE : UA_DISASM_KERNEL);
 	int ret = ua_disasm_prog(insns, n, stdout, &opts);
 
 	if (fflush(stdout) && !ret)
@@ -127,6 +131,7 @@ int ua_cmd_disasm(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "hex", no_argument, NULL, 'x' },
 		{ "no-opcode", no_argument, NULL, 'n' },
+		{ "syntax", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -136,10 +141,18 @@ int ua_cmd_disasm(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'x': cli.hex = true; break;
 		case 'n': cli.no_opcode = true; break;
+		case 's':
+			if (strcmp(optarg, "kernel") && strcmp(optarg, "conformance")) {
+				fprintf(stderr, "uarena disasm: unknown syntax '%s' (kernel, conformance)\n",
+					optarg);
+				return UA_EXIT_USAGE;
+			}
+			cli.conformance = optarg[0] == 'c';
+			break;
 		case 'h': disasm_usage(stdout); return UA_EXIT_OK;
 		default:
 			fprintf(stderr, "uarena disasm: bad option '%s'\n", argv[optind - 1]);

@@ -9,9 +9,10 @@
 #include "cli.h"
 
 static const struct ua_cli_cmd commands[] = {
-	{ "asm", "[--syntax kernel|conformance] [--hex] [-o OUT] [FILE|-]",
+	{ "asm", "[--syntax kernel|conformance] [--from-log] [--hex] [--check] [-o OUT] [FILE|-]",
 	  "assemble BPF text into raw instructions", ua_cmd_asm },
-	{ "disasm", "[--hex] [--no-opcode] FILE|-", "disassemble raw BPF instructions",
+	{ "disasm", "[--hex] [--no-opcode] [--syntax kernel|conformance] FILE|-",
+	  "disassemble raw BPF instructions",
 	  ua_cmd_disasm },
 	{ "run", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]",
 	  "run a program of a BPF object (BPF_PROG_TEST_RUN)", ua_cmd_run },
