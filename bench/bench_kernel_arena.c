@@ -17,18 +17,26 @@
  *   mmapped; the host writes one byte to each page once (each write takes the
  *   arena's fault handler: allocate a zeroed page, insert it into the kernel
  *   window and the user mapping). ns/op = elapsed / TOUCH_PAGES, best of RUNS.
+ * arena_prog_load/kernel, kernel_unallocated: the workload of bench_arena.c's
+ *   load loop (LOAD_PAGES pages of u64 loads, 8 bytes apart) as one JITed
+ *   may_goto loop of PROBE_MEM32 loads in one test run; ns/op = wall time of
+ *   the run / loads (the syscall and the loop's add/branch insns included).
+ *   _unallocated reads pages never allocated: each load takes the kernel's
+ *   exception-table fixup.
  */
 #include "bench.h"
 
 #include "kernel.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define LOOP_ITERS 100000u
 #define TOUCH_PAGES 8192u
 #define RUNS 5
+#define LOAD_PAGES 256u /* as in bench_arena.c */
 
 static bool kernel_ready(void)
 {
@@ -122,4 +130,58 @@ BENCH(arena_first_touch, kernel, 1)
 			best = ns;
 	}
 	return best;
+}
+
+static double load_loop(bool unallocated)
+{
+	struct ua_karena_attr attr = { .max_entries = 2 * LOAD_PAGES };
+	const uint32_t words = LOAD_PAGES * 512, reps = unallocated ? 2 : 20;
+	struct ua_karena *ka;
+	uint64_t base, p = 0, sum;
+	double best = -1;
+	char err[1024];
+
+	if (!kernel_ready())
+		return -1;
+	if (ua_karena_create(&attr, &ka, err, sizeof(err)) != 0) {
+		bench_skip("%s", err);
+		return -1;
+	}
+	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
+	if (ua_karena_alloc(ka, 0, LOAD_PAGES, -1, 0, &p) != 0 || p != base) {
+		bench_skip("kernel arena alloc failed");
+		ua_karena_destroy(ka);
+		return -1;
+	}
+	memset((void *)(uintptr_t)base, 1, (size_t)LOAD_PAGES * 4096);
+	if (unallocated)
+		base += (uint64_t)LOAD_PAGES * 4096;
+	for (int r = 0; r < RUNS; r++) {
+		uint64_t t0 = bench_now_ns();
+
+		for (uint32_t k = 0; k < reps; k++) {
+			if (ua_karena_bpf_sum(ka, base, words, &sum) != 0) {
+				bench_skip("kernel arena load loop failed");
+				ua_karena_destroy(ka);
+				return -1;
+			}
+			bench_keep(sum);
+		}
+		double ns = (double)(bench_now_ns() - t0) / ((double)words * reps);
+
+		if (best < 0 || ns < best)
+			best = ns;
+	}
+	ua_karena_destroy(ka);
+	return best;
+}
+
+BENCH(arena_prog_load, kernel, 4)
+{
+	return load_loop(false);
+}
+
+BENCH(arena_prog_load, kernel_unallocated, 5)
+{
+	return load_loop(true);
 }

@@ -27,9 +27,13 @@
 #define TARGET_NS (200ull * 1000 * 1000)
 #define RUNS 3
 
+/* As bench_interp.c's interp_empty: the cost of one run of "r0 = 1; exit". */
+static const struct ua_insn prog_empty[] = { UA_MOV64_IMM(0, 1), UA_EXIT_INSN() };
+static const struct bench_program empty_program = { "empty", prog_empty, 2, 1 };
+
 static double run_kernel(const char *name)
 {
-	const struct bench_program *bp = NULL;
+	const struct bench_program *bp = strcmp(name, "empty") ? NULL : &empty_program;
 	struct ua_kbpf_prog_attr pa = { .prog_type = UA_KBPF_PROG_TYPE_SOCKET_FILTER };
 	uint8_t pkt[64] = { 0 };
 	struct ua_kbpf_test_run run = { .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1 };
@@ -97,4 +101,9 @@ BENCH(interp_memsum, kernel_jit, 2)
 BENCH(interp_collatz, kernel_jit, 2)
 {
 	return run_kernel("collatz");
+}
+
+BENCH(interp_empty, kernel_jit, 2)
+{
+	return run_kernel("empty");
 }

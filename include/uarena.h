@@ -11,5 +11,6 @@
 #include <uarena/arena.h>
 #include <uarena/helpers.h>
 #include <uarena/object.h>
+#include <uarena/kernel.h>
 
 #endif

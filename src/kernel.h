@@ -160,7 +160,8 @@ int ua_kbpf_prog_test_run(int prog_fd, struct ua_kbpf_test_run *run);
 
 /*
  * mmap of an arena map (MAP_SHARED, offset 0). addr NULL lets the kernel
- * choose; with fixed, MAP_FIXED is passed. Returns 0 and *out, or -errno.
+ * choose; with fixed, MAP_FIXED_NOREPLACE is passed (an address in use is
+ * -EEXIST, never replaced). Returns 0 and *out, or -errno.
  */
 int ua_kbpf_arena_mmap(int map_fd, void *addr, size_t len, int prot, bool fixed, void **out);
 
@@ -191,6 +192,12 @@ struct ua_karena_attr {
 /* Creates the arena map, mmaps it (at map_extra when set) and loads the op program. */
 int ua_karena_create(const struct ua_karena_attr *attr, struct ua_karena **out, char *err,
 		     size_t err_sz);
+/*
+ * The op program against an arena map someone else created and mmapped (at
+ * user_base); the handle does not own the map or the mapping.
+ */
+int ua_karena_attach(int map_fd, uint8_t *user_base, size_t user_size, struct ua_karena **out,
+		     char *err, size_t err_sz);
 void ua_karena_destroy(struct ua_karena *ka);
 int ua_karena_map_fd(const struct ua_karena *ka);
 /* The user mapping (user_vm_start) and its length in bytes. */
@@ -218,6 +225,19 @@ int ua_karena_bpf_write(struct ua_karena *ka, uint64_t addr, uint64_t value);
  */
 #define UA_KARENA_LOOP_MAX (1u << 20)
 int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_t *failed);
+/*
+ * The first page offset in [start, end) that is not free (allocated, user-
+ * faulted or reserved), found inside the kernel without touching any page
+ * and leaving the allocator as it was; -ENOENT when all are free.
+ */
+int ua_karena_next_busy(struct ua_karena *ka, uint64_t start, uint64_t end, uint64_t *pgoff);
+/*
+ * Sum of `words` consecutive u64 BPF-side loads from addr (user form) in one
+ * program run: the kernel's program-view load path, for benchmarks and for
+ * checking that unallocated pages read as 0. -ERANGE if may_goto's budget
+ * (8M iterations) ended the loop early.
+ */
+int ua_karena_bpf_sum(struct ua_karena *ka, uint64_t addr, uint32_t words, uint64_t *sum);
 
 /* ---- an object description loaded into the kernel (for `uarena diff`) ---- */
 
@@ -238,6 +258,12 @@ struct ua_kobj_map_desc {
 	uint32_t init_size;
 	uint64_t init_offset;          /* ARENA: byte offset of the image (arena_data_off) */
 	bool freeze;                   /* .rodata: freeze after filling (libbpf does) */
+	/*
+	 * ARENA with map_extra: mmap and copy the image in a short-lived child,
+	 * for an address this process cannot map (uarena's own arena is there);
+	 * ua_kobj_arena_base() is then NULL, the pages live on in the kernel.
+	 */
+	bool mmap_in_child;
 };
 
 enum ua_kobj_reloc_kind {
@@ -287,7 +313,7 @@ int ua_kobj_load(const struct ua_kobj_desc *desc, struct ua_kobj **out, char *er
 void ua_kobj_close(struct ua_kobj *ko);
 int ua_kobj_map_fd(const struct ua_kobj *ko, uint32_t map_idx);
 int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
-/* The arena's user mapping (NULL when map_idx is not an arena) and its size. */
+/* The arena's user mapping (NULL when map_idx is not an arena or was mapped in a child). */
 uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
 int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
 
@@ -312,8 +338,7 @@ uint64_t ua_kdiff_kernel_arena_base(const struct ua_kdiff *d);
 /*
  * Runs the kernel twin of program `name` with CPU id `cpu` (what
  * bpf_get_smp_processor_id() returns), to match a uarena run on that CPU id:
- * the calling thread is pinned for SYSCALL programs, others get
- * BPF_F_TEST_RUN_ON_CPU.
+ * the calling thread is pinned to that CPU for the call.
  */
 int ua_kdiff_kernel_test_run(struct ua_kdiff *d, const char *name, uint32_t cpu,
 			     struct ua_kbpf_test_run *run);

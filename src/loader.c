@@ -14,7 +14,8 @@
  * allocates those pages; then every program is discovered (each STT_FUNC in
  * a code section other than .text), linked and relocated (loader_prog.c)
  * and prepared. With only_prog, the other programs are listed but neither
- * linked nor prepared, so what they use cannot make the object fail.
+ * linked nor prepared, so what they use cannot make the object fail;
+ * without it, programs in "?sec" sections (libbpf's autoload off) are not.
  */
 #include "loader.h"
 
@@ -219,6 +220,24 @@ static int find_elf_symbol(struct ld_state *ld, const char *name, size_t shndx, 
 	return -ENOENT;
 }
 
+static int remember_failed_map(struct ld_state *ld, const char *name, uint64_t off, int err)
+{
+	void *n = realloc(ld->failed_maps, (ld->n_failed_maps + 1) * sizeof(*ld->failed_maps));
+
+	if (!n)
+		return -ENOMEM;
+	ld->failed_maps = n;
+	ld->failed_maps[ld->n_failed_maps].off = off;
+	ld->failed_maps[ld->n_failed_maps].err = err;
+	snprintf(ld->failed_maps[ld->n_failed_maps].name, UA_MAP_NAME_LEN, "%s", name);
+	snprintf(ld->failed_maps[ld->n_failed_maps].why, sizeof(ld->failed_maps->why), "%s",
+		 ld->err ? ld->err : "");
+	ld->n_failed_maps++;
+	if (ld->err && ld->err_sz)
+		ld->err[0] = '\0';
+	return 0;
+}
+
 static int create_btf_maps(struct ld_state *ld)
 {
 	const struct ua_btf *btf = ld->btf;
@@ -252,16 +271,22 @@ static int create_btf_maps(struct ld_state *ld)
 			return ret;
 		if (def.type == UA_MAP_ARENA_TYPE && ld->obj->arena)
 			return LERR(ld, -EINVAL, "map '%s': only single ARENA map is supported", name);
-		idx = add_map(ld, &def);
-		if (idx < 0)
-			return idx;
-		if (def.type == UA_MAP_ARENA_TYPE)
-			ld->obj->arena = ld->obj->maps[idx];
 		/* clang leaves DATASEC offsets 0 in objects: the symbol has the real one. */
 		GElf_Sym sym;
 
 		if (find_elf_symbol(ld, name, ld->maps_sec, &sym))
 			return LERR(ld, -EINVAL, "map '%s': no symbol in section .maps", name);
+		idx = add_map(ld, &def);
+		if (idx < 0 && idx != -ENOMEM && ld->only_prog && def.type != UA_MAP_ARENA_TYPE) {
+			ret = remember_failed_map(ld, name, sym.st_value, idx);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (idx < 0)
+			return idx;
+		if (def.type == UA_MAP_ARENA_TYPE)
+			ld->obj->arena = ld->obj->maps[idx];
 		ld->map_syms[ld->n_map_syms].off = sym.st_value;
 		ld->map_syms[ld->n_map_syms++].map_idx = idx;
 	}
@@ -402,6 +427,8 @@ static int create_kconfig_map(struct ld_state *ld)
 
 		if (!found && !elf_sym_is_weak(ld, vn))
 			return LERR(ld, -ESRCH, "extern (kconfig) '%s': value not found", vn);
+		if (!found)
+			continue; /* __weak and unknown: stays zero, as libbpf does */
 		if (vi->size > 8)
 			return LERR(ld, -EINVAL, "extern (kconfig) '%s': %u-byte value", vn, vi->size);
 		memcpy((uint8_t *)m->mmaped + ld->kconfig_offs[i], &v, vi->size); /* little-endian */
@@ -512,7 +539,12 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 	return create_kconfig_map(ld);
 }
 
-static int add_programs(struct ld_state *ld)
+/*
+ * text_mode: the object has no program sections (plain `clang -target bpf`
+ * code without SEC()): its global .text functions become programs run with
+ * the raw convention (r1 = data, r2 = length), like ubpf/rbpf run .text.
+ */
+static int add_programs(struct ld_state *ld, bool text_mode)
 {
 	struct ua_object *obj = ld->obj;
 	struct ua_elf *e = &ld->elf;
@@ -528,8 +560,10 @@ static int add_programs(struct ld_state *ld)
 			continue;
 		const struct ld_sec *sec = &ld->secs[sym.st_shndx];
 
-		if (!strcmp(sec->name, ".text"))
-			continue; /* subprograms */
+		if (!strcmp(sec->name, ".text") != text_mode)
+			continue; /* .text holds subprograms */
+		if (text_mode && GELF_ST_BIND(sym.st_info) != STB_GLOBAL)
+			continue;
 		if (sym.st_value % 8 || sym.st_size % 8 || sym.st_size == 0 ||
 		    sym.st_value / 8 + sym.st_size / 8 > sec->n_insns)
 			return LERR(ld, -EINVAL, "prog '%s': bad symbol bounds (section %s)", name,
@@ -547,7 +581,9 @@ static int add_programs(struct ld_state *ld)
 		p->sec_name = strdup(sec->name);
 		if (!p->name || !p->sec_name)
 			return -ENOMEM;
-		p->type = prog_type_of(sec->name);
+		/* libbpf: SEC("?xdp") is an xdp program that is not loaded by default. */
+		p->autoload = sec->name[0] != '?';
+		p->type = prog_type_of(sec->name + !p->autoload);
 		p->sec_idx = sym.st_shndx;
 		p->sec_insn = sym.st_value / 8;
 		p->sec_len = sym.st_size / 8;
@@ -602,6 +638,7 @@ static void ld_cleanup(struct ld_state *ld)
 	ua_elf_close(&ld->elf);
 	free(ld->secs);
 	free(ld->map_syms);
+	free(ld->failed_maps);
 	free(ld->kconfig_offs);
 }
 
@@ -617,7 +654,9 @@ static int load_object(struct ld_state *ld, const void *buf, size_t size,
 	ret = classify_sections(ld, opts);
 	if (ret)
 		return ret;
-	ret = add_programs(ld);
+	ret = add_programs(ld, false);
+	if (!ret && ld->obj->n_progs == 0)
+		ret = add_programs(ld, true);
 	if (ret)
 		return ret;
 	if (only && !ua_object_find_program(ld->obj, only))
@@ -625,7 +664,7 @@ static int load_object(struct ld_state *ld, const void *buf, size_t size,
 	for (size_t i = 0; i < ld->obj->n_progs; i++) {
 		struct ua_program *p = &ld->obj->progs[i];
 
-		if (only && strcmp(p->name, only))
+		if (only ? strcmp(p->name, only) != 0 : !p->autoload)
 			continue;
 		ret = ua_loader_link_prog(ld, p);
 		if (ret)
@@ -642,7 +681,8 @@ int ua_object_open_mem(const void *buf, size_t size, const struct ua_object_open
 {
 	char *err = OPTS_GET(opts, err_buf, NULL);
 	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
-	struct ld_state ld = { .err = err, .err_sz = err_sz };
+	struct ld_state ld = { .err = err, .err_sz = err_sz,
+			       .only_prog = OPTS_GET(opts, only_prog, NULL) != NULL };
 	int ret;
 
 	if (!out)

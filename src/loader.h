@@ -34,6 +34,7 @@ struct ua_program {
 	size_t n_insns;
 	struct ua_prog *prog;   /* prepared; NULL if not prepared */
 	bool uses_arena;
+	bool autoload;          /* false for SEC("?...") */
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;
@@ -97,7 +98,12 @@ struct ld_state {
 	struct ld_sec *secs;          /* indexed by ELF section index */
 	size_t maps_sec;              /* .maps index, 0 = none */
 	/* .maps symbol offset -> map index */
-	struct { uint64_t off; int map_idx; } *map_syms;
+	struct { uint64_t off; int map_idx; } *map_syms; /* map_idx -1: not created */
+	/* With only_prog, a map that cannot be created only fails the programs
+	 * that reference it: its name and the reason, by .maps offset. */
+	struct { uint64_t off; char name[UA_MAP_NAME_LEN]; char why[200]; int err; } *failed_maps;
+	size_t n_failed_maps;
+	bool only_prog;
 	size_t n_map_syms;
 	int kconfig_map;              /* -1 = none */
 	int32_t kconfig_datasec;      /* BTF id of DATASEC .kconfig, or -1 */
@@ -105,6 +111,26 @@ struct ld_state {
 	char *err;
 	size_t err_sz;
 };
+
+/* One function copied into a linked program. */
+struct ld_piece {
+	size_t sec;   /* ELF section */
+	size_t start; /* first insn in the section */
+	size_t len;
+	size_t out;   /* position in the linked program */
+};
+
+/* A program being linked (loader_prog.c), then CO-RE-relocated (loader_core.c). */
+struct ld_link {
+	struct ld_state *ld;
+	struct ua_program *prog;
+	struct ld_piece *pieces;
+	size_t n_pieces;
+	struct ua_insn *out;
+	size_t n_out, cap_out;
+};
+
+int ua_loader_apply_core(struct ld_link *lk);
 
 /* loader_prog.c: links prog (entry + subprogs), applies relocations and
  * CO-RE, and prepares it. Errors name the program, insn and symbol. */

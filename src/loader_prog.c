@@ -21,11 +21,7 @@
  * kfunc calls (undefined __ksym functions) become BPF_PSEUDO_KFUNC_CALL with
  * imm = index into obj->kfuncs, resolved by name through ua_kfunc_by_name.
  *
- * CO-RE: field byte offsets, sizes and existence, type sizes/existence, are
- * resolved against our own target description: identical to the local
- * type except for `struct bpf_map` (our struct ua_map: key_size, value_size,
- * max_entries, map_flags), whose layout is defined by us, as the
- * verifier_arena selftests read `arena->map.max_entries` through CO-RE.
+ * CO-RE relocations are applied by loader_core.c once the program is linked.
  */
 #include "loader.h"
 
@@ -33,26 +29,9 @@
 
 #include <stdlib.h>
 
-
 #define LERR(ld, e, ...) ua_errf((ld)->err, (ld)->err_sz, (e), "loader: " __VA_ARGS__)
 #define INSN_LD_IMM64 (UA_LD | UA_DW | UA_IMM)
 #define INSN_CALL (UA_JMP | UA_CALL)
-
-struct piece {
-	size_t sec;   /* ELF section */
-	size_t start; /* first insn in the section */
-	size_t len;
-	size_t out;   /* position in the linked program */
-};
-
-struct link {
-	struct ld_state *ld;
-	struct ua_program *prog;
-	struct piece *pieces;
-	size_t n_pieces;
-	struct ua_insn *out;
-	size_t n_out, cap_out;
-};
 
 /* The function symbol in section sec containing insn idx. */
 static int find_func(struct ld_state *ld, size_t sec, size_t idx, size_t *start, size_t *len)
@@ -74,7 +53,7 @@ static int find_func(struct ld_state *ld, size_t sec, size_t idx, size_t *start,
 	return -ENOENT;
 }
 
-static int add_piece(struct link *lk, size_t sec, size_t start, size_t len, size_t *out_pos)
+static int add_piece(struct ld_link *lk, size_t sec, size_t start, size_t len, size_t *out_pos)
 {
 	for (size_t i = 0; i < lk->n_pieces; i++) {
 		if (lk->pieces[i].sec == sec && lk->pieces[i].start == start) {
@@ -82,7 +61,7 @@ static int add_piece(struct link *lk, size_t sec, size_t start, size_t len, size
 			return 0;
 		}
 	}
-	struct piece *np = realloc(lk->pieces, (lk->n_pieces + 1) * sizeof(*np));
+	struct ld_piece *np = realloc(lk->pieces, (lk->n_pieces + 1) * sizeof(*np));
 
 	if (!np)
 		return -ENOMEM;
@@ -97,7 +76,7 @@ static int add_piece(struct link *lk, size_t sec, size_t start, size_t len, size
 		lk->cap_out = cap;
 	}
 	memcpy(lk->out + lk->n_out, lk->ld->secs[sec].insns + start, len * sizeof(struct ua_insn));
-	np[lk->n_pieces++] = (struct piece){ sec, start, len, lk->n_out };
+	np[lk->n_pieces++] = (struct ld_piece){ sec, start, len, lk->n_out };
 	*out_pos = lk->n_out;
 	lk->n_out += len;
 	return 0;
@@ -198,7 +177,7 @@ static int kconfig_offset(struct ld_state *ld, const char *name, uint32_t *off)
  * target function is linked into the program as a subprogram and the insn
  * becomes src_reg BPF_PSEUDO_FUNC with imm = target - insn - 1.
  */
-static int reloc_func_ptr(struct link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname)
+static int reloc_func_ptr(struct ld_link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname)
 {
 	struct ld_state *ld = lk->ld;
 	struct ua_insn *in = &lk->out[out_idx];
@@ -220,7 +199,7 @@ static int reloc_func_ptr(struct link *lk, size_t out_idx, const GElf_Sym *sym, 
 }
 
 /* ld_imm64 at out[out_idx] relocated against symbol sym (name sname). */
-static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname,
+static int reloc_ld_imm64(struct ld_link *lk, size_t out_idx, const GElf_Sym *sym, const char *sname,
 			  const char *secname)
 {
 	struct ld_state *ld = lk->ld;
@@ -254,6 +233,11 @@ static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, 
 				return 0;
 			}
 		}
+		for (size_t i = 0; i < ld->n_failed_maps; i++)
+			if (ld->failed_maps[i].off == sym->st_value)
+				return RERR(ld->failed_maps[i].err, "uses map '%s', which could not be "
+					    "created (%s)", ld->failed_maps[i].name,
+					    ld->failed_maps[i].why);
 		return RERR(-EINVAL, "relocation against unknown map symbol '%s' (section %s)", sname,
 			    secname);
 	case LD_SEC_DATA:
@@ -281,7 +265,7 @@ static int reloc_ld_imm64(struct link *lk, size_t out_idx, const GElf_Sym *sym, 
 	}
 }
 
-static int reloc_call(struct link *lk, size_t out_idx, const struct piece *pc, size_t k,
+static int reloc_call(struct ld_link *lk, size_t out_idx, const struct ld_piece *pc, size_t k,
 		      bool has_rel, const GElf_Sym *sym, const char *sname)
 {
 	struct ld_state *ld = lk->ld;
@@ -326,10 +310,10 @@ static int reloc_call(struct link *lk, size_t out_idx, const struct piece *pc, s
 	return 0;
 }
 
-static int reloc_piece(struct link *lk, size_t pi)
+static int reloc_piece(struct ld_link *lk, size_t pi)
 {
 	struct ld_state *ld = lk->ld;
-	struct piece pc = lk->pieces[pi];
+	struct ld_piece pc = lk->pieces[pi];
 	const char *secname = ld->secs[pc.sec].name;
 
 	for (size_t k = pc.start; k < pc.start + pc.len; k++) {
@@ -363,204 +347,6 @@ static int reloc_piece(struct link *lk, size_t pi)
 
 #undef RERR
 
-/* ---- CO-RE ---- */
-
-/* Our struct ua_map / ua_arena_map fields that programs read as struct bpf_map / bpf_arena. */
-static int target_map_field(const char *type, const char *field, uint32_t *off, uint32_t *size)
-{
-	static const struct {
-		const char *type, *name;
-		uint32_t off, size;
-	} fields[] = {
-		{ "bpf_map", "map_type", offsetof(struct ua_map, type), 4 },
-		{ "bpf_map", "key_size", offsetof(struct ua_map, key_size), 4 },
-		{ "bpf_map", "value_size", offsetof(struct ua_map, value_size), 4 },
-		{ "bpf_map", "max_entries", offsetof(struct ua_map, max_entries), 4 },
-		{ "bpf_map", "map_flags", offsetof(struct ua_map, map_flags), 4 },
-		{ "bpf_map", "map_extra", offsetof(struct ua_map, map_extra), 8 },
-		{ "bpf_arena", "map", offsetof(struct ua_arena_map, map), sizeof(struct ua_map) },
-		{ "bpf_arena", "user_vm_start", offsetof(struct ua_arena_map, user_vm_start), 8 },
-		{ "bpf_arena", "user_vm_end", offsetof(struct ua_arena_map, user_vm_end), 8 },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-		if (!strcmp(fields[i].type, type) && !strcmp(fields[i].name, field)) {
-			*off = fields[i].off;
-			*size = fields[i].size;
-			return 0;
-		}
-	return -ENOENT;
-}
-
-/*
- * Walks access string "0:1:2" from root type_id: first index is an array
- * index on the root, then member/element indexes. Returns byte offset and
- * size of the final field (in our target layout).
- */
-static int core_field(struct ld_state *ld, uint32_t type_id, const char *spec, uint32_t *off_out,
-		      uint32_t *size_out, const char **why)
-{
-	const struct ua_btf *btf = ld->btf;
-	uint32_t id = ua_btf_skip_mods(btf, type_id);
-	int64_t sz = ua_btf_resolve_size(btf, id);
-	uint64_t off;
-	char *end;
-	unsigned long idx = strtoul(spec, &end, 10);
-
-	if (end == spec || sz < 0) {
-		*why = "bad access string or root type";
-		return -EINVAL;
-	}
-	off = idx * (uint64_t)sz;
-	while (*end == ':') {
-		spec = end + 1;
-		idx = strtoul(spec, &end, 10);
-		if (end == spec) {
-			*why = "bad access string";
-			return -EINVAL;
-		}
-		const struct ua_btf_type *t = ua_btf_type_by_id(btf, id);
-
-		if (t && (ua_btf_kind(t) == UA_BTF_KIND_STRUCT || ua_btf_kind(t) == UA_BTF_KIND_UNION)) {
-			if (idx >= ua_btf_vlen(t)) {
-				*why = "member index out of range";
-				return -EINVAL;
-			}
-			const struct ua_btf_member *m = &ua_btf_members(t)[idx];
-			const char *sname = ua_btf_name(btf, t), *mname = ua_btf_str(btf, m->name_off);
-			uint32_t toff, tsize;
-
-			if (sname && (!strcmp(sname, "bpf_map") || !strcmp(sname, "bpf_arena"))) {
-				if (target_map_field(sname, mname, &toff, &tsize)) {
-					*why = "struct bpf_map/bpf_arena field not provided by uarena";
-					return -ESRCH;
-				}
-				off += toff;
-				*size_out = tsize;
-				id = ua_btf_skip_mods(btf, m->type);
-				continue;
-			}
-			/* struct bpf_arena { struct bpf_map map; ... }: map is at offset 0 here too. */
-			off += ua_btf_member_bit_offset(t, m->offset) / 8;
-			id = ua_btf_skip_mods(btf, m->type);
-		} else if (t && ua_btf_kind(t) == UA_BTF_KIND_ARRAY) {
-			id = ua_btf_skip_mods(btf, ua_btf_array_info(t)->type);
-			sz = ua_btf_resolve_size(btf, id);
-			if (sz < 0) {
-				*why = "unsized array element";
-				return -EINVAL;
-			}
-			off += idx * (uint64_t)sz;
-		} else {
-			*why = "access into a non-composite type";
-			return -EINVAL;
-		}
-		sz = ua_btf_resolve_size(btf, id);
-		*size_out = sz < 0 ? 0 : (uint32_t)sz;
-	}
-	if (off > INT32_MAX) {
-		*why = "offset too large";
-		return -ERANGE;
-	}
-	*off_out = (uint32_t)off;
-	return 0;
-}
-
-static int core_patch(struct ld_state *ld, struct ua_program *prog, struct ua_insn *in,
-		      size_t idx, uint64_t value)
-{
-	uint8_t cls = UA_CLASS(in->code);
-
-	if (cls == UA_LDX || cls == UA_ST || cls == UA_STX) {
-		if (value > INT16_MAX)
-			return LERR(ld, -ERANGE, "prog '%s' insn %zu: CO-RE offset %llu too large",
-				    prog->name, idx, (unsigned long long)value);
-		in->off = (int16_t)value;
-	} else if (in->code == INSN_LD_IMM64) {
-		in[0].imm = (int32_t)(uint32_t)value;
-		in[1].imm = (int32_t)(uint32_t)(value >> 32);
-	} else if (cls == UA_ALU || cls == UA_ALU64) {
-		in->imm = (int32_t)value;
-	} else {
-		return LERR(ld, -EINVAL, "prog '%s' insn %zu: CO-RE relocation on insn code 0x%02x",
-			    prog->name, idx, in->code);
-	}
-	return 0;
-}
-
-static int apply_core(struct link *lk)
-{
-	struct ld_state *ld = lk->ld;
-
-	if (!ld->btf_ext)
-		return 0;
-	for (size_t p = 0; p < lk->n_pieces; p++) {
-		const struct piece *pc = &lk->pieces[p];
-		const char *secname = ld->secs[pc->sec].name;
-
-		for (uint32_t s = 0; s < ld->btf_ext->n_secs; s++) {
-			const struct ua_btf_ext_sec *es = &ld->btf_ext->secs[s];
-
-			if (strcmp(es->sec_name, secname))
-				continue;
-			for (uint32_t r = 0; r < es->n_relos; r++) {
-				const struct ua_btf_core_relo *cr = &es->relos[r];
-				size_t k = cr->insn_off / 8;
-
-				if (cr->insn_off % 8 || k < pc->start || k >= pc->start + pc->len)
-					continue;
-				size_t out_idx = pc->out + (k - pc->start);
-				const char *spec = ua_btf_str(ld->btf, cr->access_str_off);
-				uint32_t off = 0, size = 0;
-				const char *why = "";
-				uint64_t value;
-				int ret;
-
-				if (!spec || !ua_btf_type_by_id(ld->btf, cr->type_id))
-					return LERR(ld, -EINVAL, "prog '%s' insn %zu: bad CO-RE record",
-						    lk->prog->name, out_idx);
-				switch (cr->kind) {
-				case UA_CORE_FIELD_BYTE_OFFSET:
-				case UA_CORE_FIELD_BYTE_SIZE:
-				case UA_CORE_FIELD_EXISTS:
-					ret = core_field(ld, cr->type_id, spec, &off, &size, &why);
-					if (ret == -ESRCH && cr->kind == UA_CORE_FIELD_EXISTS) {
-						value = 0;
-						break;
-					}
-					if (ret)
-						return LERR(ld, ret, "prog '%s' insn %zu: CO-RE access "
-							    "'%s': %s", lk->prog->name, out_idx, spec, why);
-					value = cr->kind == UA_CORE_FIELD_BYTE_OFFSET ? off
-						: cr->kind == UA_CORE_FIELD_BYTE_SIZE ? size : 1;
-					break;
-				case UA_CORE_TYPE_EXISTS:
-				case UA_CORE_TYPE_MATCHES:
-					value = 1;
-					break;
-				case UA_CORE_TYPE_SIZE: {
-					int64_t sz = ua_btf_resolve_size(ld->btf, cr->type_id);
-
-					value = sz < 0 ? 0 : (uint64_t)sz;
-					break;
-				}
-				case UA_CORE_TYPE_ID_LOCAL:
-				case UA_CORE_TYPE_ID_TARGET:
-					value = cr->type_id;
-					break;
-				default:
-					return LERR(ld, -EOPNOTSUPP, "prog '%s' insn %zu: CO-RE relocation "
-						    "kind %u not supported", lk->prog->name, out_idx,
-						    cr->kind);
-				}
-				ret = core_patch(ld, lk->prog, &lk->out[out_idx], out_idx, value);
-				if (ret)
-					return ret;
-			}
-		}
-	}
-	return 0;
-}
-
 /* ---- packet context loads (the verifier's convert_ctx_access, simplified) ---- */
 
 static int ctx_ptr_slot(enum ua_prog_type type, int16_t off)
@@ -581,58 +367,136 @@ static int ctx_ptr_slot(enum ua_prog_type type, int16_t off)
 	return -1;
 }
 
-/*
- * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
- * Without a verifier we track which registers (and 8-byte stack slots) hold
- * the ctx in one linear pass over the entry function: r1 at entry, copies
- * (mov64, spill/fill) propagate it, any other write or a call kills it.
- * This covers what clang emits for packet programs.
- */
-static void rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+/* Which registers and 8-byte stack slots (bit i: r10 - 8 * (i + 1)) hold the ctx. */
+struct ctx_state {
+	uint64_t slots;
+	uint16_t regs;
+};
+
+static int stack_slot(const struct ua_insn *in)
 {
-	uint32_t regs = 1u << 1;
-	uint64_t slots = 0; /* bit i: stack slot r10 - 8*(i+1) holds ctx */
+	return in->off < 0 && -(int)in->off <= 64 * 8 ? (-(int)in->off - 1) / 8 : -1;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct ua_insn *in = &insns[i];
-		uint8_t cls = UA_CLASS(in->code);
-		bool src_ctx = regs & (1u << in->src_reg);
+static struct ctx_state ctx_transfer(const struct ua_insn *in, struct ctx_state st)
+{
+	uint8_t cls = UA_CLASS(in->code);
+	bool src_ctx = st.regs & (1u << in->src_reg);
+	int slot = stack_slot(in);
 
-		if (in->code == (UA_LDX | UA_W | UA_MEM) && src_ctx) {
-			int slot = ctx_ptr_slot(prog->type, in->off);
+	if (in->code == (UA_STX | UA_DW | UA_MEM) && in->dst_reg == 10 && in->off % 8 == 0 &&
+	    slot >= 0) {
+		st.slots = src_ctx ? st.slots | (1ull << slot) : st.slots & ~(1ull << slot);
+	} else if ((cls == UA_ST || cls == UA_STX) && in->dst_reg == 10) {
+		if (slot >= 0) /* a partial overwrite: no longer a whole ctx pointer */
+			st.slots &= ~(1ull << slot);
+	} else if (in->code == (UA_LDX | UA_DW | UA_MEM) && in->src_reg == 10 && in->off % 8 == 0 &&
+		   slot >= 0 && (st.slots & (1ull << slot))) {
+		st.regs |= 1u << in->dst_reg;
+	} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+		st.regs = src_ctx ? st.regs | (1u << in->dst_reg) : st.regs & ~(1u << in->dst_reg);
+	} else if (in->code == (UA_JMP | UA_CALL) || (cls == UA_LD && (UA_MODE(in->code) == UA_ABS ||
+									 UA_MODE(in->code) == UA_IND))) {
+		st.regs &= ~0x3fu; /* r0-r5 clobbered; r6-r9 and our stack survive */
+	} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX || cls == UA_LD) {
+		st.regs &= ~(1u << in->dst_reg);
+	} else if (in->code == (UA_STX | UA_ATOMIC | UA_DW) || in->code == (UA_STX | UA_ATOMIC | UA_W)) {
+		if (in->imm & UA_FETCH) /* fetch forms write src_reg (cmpxchg: r0) */
+			st.regs &= ~(1u << (in->imm == UA_CMPXCHG ? 0 : in->src_reg));
+	}
+	return st;
+}
 
-			if (slot >= 0) {
-				in->code = UA_LDX | UA_DW | UA_MEM;
-				in->off = (int16_t)slot;
-			}
-			regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_STX | UA_DW | UA_MEM) && in->dst_reg == 10 && in->off < 0 &&
-			   in->off % 8 == 0 && -in->off / 8 <= 64) {
-			uint64_t bit = 1ull << (-in->off / 8 - 1);
+/* Successors of insn i inside [0, n): fall-through and/or jump target. */
+static int ctx_successors(const struct ua_insn *insns, size_t n, size_t i, size_t succ[2])
+{
+	const struct ua_insn *in = &insns[i];
+	uint8_t cls = UA_CLASS(in->code), op = UA_OP(in->code);
+	int64_t next = (int64_t)i + 1, target = -1;
+	int k = 0;
 
-			slots = src_ctx ? slots | bit : slots & ~bit;
-		} else if (in->code == (UA_LDX | UA_DW | UA_MEM) && in->src_reg == 10 && in->off < 0 &&
-			   in->off % 8 == 0 && -in->off / 8 <= 64) {
-			if (slots & (1ull << (-in->off / 8 - 1)))
-				regs |= 1u << in->dst_reg;
-			else
-				regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
-			regs = src_ctx ? regs | (1u << in->dst_reg) : regs & ~(1u << in->dst_reg);
-		} else if (in->code == (UA_JMP | UA_CALL)) {
-			regs &= ~0x3fu;
-		} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX ||
-			   in->code == (UA_LD | UA_DW | UA_IMM)) {
-			regs &= ~(1u << in->dst_reg);
-			if (in->code == (UA_LD | UA_DW | UA_IMM))
-				i++;
+	if (in->code == (UA_LD | UA_DW | UA_IMM))
+		next = (int64_t)i + 2;
+	if (cls == UA_JMP || cls == UA_JMP32) {
+		if (op == UA_EXIT)
+			return 0;
+		if (op == UA_JA) {
+			next = -1;
+			target = (int64_t)i + 1 + (cls == UA_JMP32 ? in->imm : in->off);
+		} else if (op != UA_CALL) {
+			target = (int64_t)i + 1 + in->off;
 		}
 	}
+	if (next >= 0 && (size_t)next < n)
+		succ[k++] = (size_t)next;
+	if (target >= 0 && (size_t)target < n)
+		succ[k++] = (size_t)target;
+	return k;
+}
+
+/*
+ * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
+ * Without a verifier, a must-dataflow over the entry function finds the
+ * registers that hold the ctx on every path: r1 at entry, copies (mov64,
+ * spill/fill of 8-byte stack slots) propagate it, any other write or a call
+ * kills it. Only loads whose base is the ctx on all paths are rewritten.
+ */
+static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+{
+	struct ctx_state *st = calloc(n ? n : 1, sizeof(*st));
+	bool *reached = calloc(n ? n : 1, sizeof(*reached));
+	bool changed = true;
+
+	if (!st || !reached) {
+		free(st);
+		free(reached);
+		return -ENOMEM;
+	}
+	if (n) {
+		st[0] = (struct ctx_state){ .regs = 1u << 1 };
+		reached[0] = true;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			size_t succ[2];
+			struct ctx_state out;
+
+			if (!reached[i])
+				continue;
+			out = ctx_transfer(&insns[i], st[i]);
+			for (int k = ctx_successors(insns, n, i, succ); k-- > 0;) {
+				struct ctx_state *t = &st[succ[k]];
+				struct ctx_state m = { t->slots & out.slots, t->regs & out.regs };
+
+				if (!reached[succ[k]]) {
+					*t = out;
+					reached[succ[k]] = changed = true;
+				} else if (m.slots != t->slots || m.regs != t->regs) {
+					*t = m;
+					changed = true;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ua_insn *in = &insns[i];
+		int slot;
+
+		if (reached[i] && in->code == (UA_LDX | UA_W | UA_MEM) &&
+		    (st[i].regs & (1u << in->src_reg)) && (slot = ctx_ptr_slot(prog->type, in->off)) >= 0) {
+			in->code = UA_LDX | UA_DW | UA_MEM;
+			in->off = (int16_t)slot;
+		}
+	}
+	free(st);
+	free(reached);
+	return 0;
 }
 
 int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 {
-	struct link lk = { .ld = ld, .prog = prog };
+	struct ld_link lk = { .ld = ld, .prog = prog };
 	size_t pos;
 	int ret;
 
@@ -643,7 +507,7 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 			ret = reloc_piece(&lk, i);
 	}
 	if (!ret)
-		ret = apply_core(&lk);
+		ret = ua_loader_apply_core(&lk);
 	free(lk.pieces);
 	if (ret) {
 		free(lk.out);
@@ -653,7 +517,7 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 	prog->n_insns = lk.n_out;
 	if (prog->type == UA_PROG_TYPE_XDP || prog->type == UA_PROG_TYPE_SCHED_CLS ||
 	    prog->type == UA_PROG_TYPE_SCHED_ACT || prog->type == UA_PROG_TYPE_SOCKET_FILTER)
-		rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
+		return rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
 	return 0;
 }
 

@@ -99,15 +99,23 @@ static int check_key(const struct ua_map *m, const void *key)
 	return key ? 0 : -EFAULT;
 }
 
+/* BPF_F_RDONLY / BPF_F_WRONLY: the syscall side's access mode (map_get_sys_perms). */
+#define MAP_F_RDONLY (1U << 3)
+#define MAP_F_WRONLY (1U << 4)
+
 int ua_map_lookup_elem(struct ua_map *m, const void *key, void *value)
 {
 	int ret;
 
 	if (!m)
 		return -EINVAL;
+	if (m->map_flags & MAP_F_WRONLY)
+		return -EPERM;
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
+	if (!value && m->value_size)
+		return m->type == UA_MAP_ARENA_TYPE ? -EINVAL : -EFAULT;
 	if (m->ops->lookup_user)
 		return m->ops->lookup_user(m, key, value);
 	void *p = m->ops->lookup(m, key, 0);
@@ -127,8 +135,10 @@ int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uin
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
-	if (m->frozen)
+	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
+	if (!value && m->value_size)
+		return -EFAULT;
 	if (m->ops->update_user)
 		return m->ops->update_user(m, key, value, flags);
 	return m->ops->update(m, key, value, flags, 0);
@@ -143,7 +153,7 @@ int ua_map_delete_elem(struct ua_map *m, const void *key)
 	ret = check_key(m, key);
 	if (ret)
 		return ret;
-	if (m->frozen)
+	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
 	return m->ops->delete(m, key);
 }
@@ -154,5 +164,7 @@ int ua_map_get_next_key(struct ua_map *m, const void *key, void *next_key)
 		return -EINVAL;
 	if (m->key_size == 0 && key)
 		return -EINVAL;
+	if (!next_key && m->key_size)
+		return -EFAULT;
 	return m->ops->get_next_key(m, key, next_key);
 }

@@ -6,9 +6,6 @@
  * ua_map_mmaped() returns that view. The syscall-level ops have the
  * kernel's answers (spec §1): lookup -EINVAL, update/delete/get_next_key
  * -EOPNOTSUPP (the generic layer already turned non-NULL keys into -EINVAL).
- *
- * Until the arena module is linked in (its public header defines
- * ua_arena_opts__last_field), creating an arena map fails with -EOPNOTSUPP.
  */
 #include "map.h"
 
@@ -32,7 +29,6 @@ static int arena_lookup_user(struct ua_map *m, const void *k, void *v) { return 
 static int arena_delete(struct ua_map *m, const void *k) { return -EOPNOTSUPP; }
 static int arena_next(struct ua_map *m, const void *k, void *n) { return -EOPNOTSUPP; }
 
-#ifdef ua_arena_opts__last_field
 static void arena_free(struct ua_map *m)
 {
 	struct ua_arena_map *a = container_of(m, struct ua_arena_map, map);
@@ -40,12 +36,6 @@ static void arena_free(struct ua_map *m)
 	ua_arena_destroy(m->arena);
 	free(a);
 }
-#else
-static void arena_free(struct ua_map *m)
-{
-	free(container_of(m, struct ua_arena_map, map));
-}
-#endif
 
 static const struct ua_map_ops arena_ops = {
 	.lookup = arena_lookup,
@@ -64,7 +54,6 @@ int ua_map_arena_create(const struct ua_map_def *def, char *err, size_t err_sz,
 	struct ua_arena_map *a;
 
 	*out = NULL;
-#ifdef ua_arena_opts__last_field
 	char aerr[200] = "";
 	UA_OPTS(ua_arena_opts, o, .max_entries = def->max_entries, .key_size = def->key_size,
 		.value_size = def->value_size, .map_flags = def->map_flags,
@@ -88,9 +77,4 @@ int ua_map_arena_create(const struct ua_map_def *def, char *err, size_t err_sz,
 	a->user_vm_end = a->user_vm_start + a->map.mmap_sz;
 	*out = &a->map;
 	return 0;
-#else
-	(void)a;
-	(void)arena_ops;
-	return ua_errf(err, err_sz, -EOPNOTSUPP, "map: '%s': arena support is not built in", name);
-#endif
 }

@@ -186,8 +186,9 @@ int ua_map_array_create(const struct ua_map_def *def, char *err, size_t err_sz,
 			       "map: '%s': invalid array attributes (key_size %u, value_size %u, "
 			       "max_entries %u, flags 0x%x)",
 			       name, def->key_size, def->value_size, def->max_entries, def->map_flags);
-	/* The kernel caps an element (per CPU) well below 4 GiB (KMALLOC_MAX_SIZE). */
-	if (def->value_size > (1U << 22))
+	/* Kernel limits (measured on 6.18): value_size <= INT_MAX, per-CPU values
+	 * up to PCPU_MIN_UNIT_SIZE (32 KiB). */
+	if (def->value_size > INT32_MAX || (is_percpu && UA_ROUND_UP(def->value_size, 8) > 32768))
 		return ua_errf(err, err_sz, -E2BIG, "map: '%s': value_size %u too big", name,
 			       def->value_size);
 	uint32_t elem_size = UA_ROUND_UP(def->value_size, 8);

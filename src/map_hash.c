@@ -315,9 +315,17 @@ int ua_map_hash_create(const struct ua_map_def *def, char *err, size_t err_sz,
 			       "map: '%s': invalid hash attributes (key_size %u, value_size %u, "
 			       "max_entries %u, flags 0x%x)",
 			       name, def->key_size, def->value_size, def->max_entries, def->map_flags);
-	if (def->key_size > 512 || def->value_size > (1U << 20) || def->max_entries > (1U << 24))
+	/* Kernel limits (measured on 6.18): key + value below KMALLOC_MAX_SIZE minus the
+	 * element header, per-CPU values up to PCPU_MIN_UNIT_SIZE, buckets indexable. */
+	if ((uint64_t)def->key_size + def->value_size >= (1U << 22) - 48 ||
+	    (is_percpu && UA_ROUND_UP((uint64_t)def->value_size, 8) > 32768) ||
+	    def->max_entries > (1U << 27))
 		return ua_errf(err, err_sz, -E2BIG, "map: '%s': key, value or max_entries too big",
 			       name);
+	if ((uint64_t)def->max_entries * (UA_ROUND_UP((uint64_t)def->key_size, 8) +
+					  UA_ROUND_UP((uint64_t)def->value_size, 8) * ncpu) >
+	    (1ULL << 34))
+		return ua_errf(err, err_sz, -ENOMEM, "map: '%s': preallocation too large", name);
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;

@@ -172,7 +172,7 @@ void *ua_ringbuf_reserve(struct ua_map *m, uint64_t size, uint64_t flags)
 	uint64_t cons = atomic_load_explicit(cons_pos(r->base), memory_order_acquire);
 	uint64_t prod = atomic_load_explicit(prod_pos(r->base), memory_order_relaxed);
 
-	if (prod + total - cons <= r->size) {
+	if (prod + total - cons <= c->mask) { /* the kernel never fills the ring completely */
 		uint8_t *hdr = r->base + RB_DATA_OFF + (prod & c->mask);
 		uint32_t pg_off = (uint32_t)(((uintptr_t)hdr & ~(RB_PAGE - 1)) - (uintptr_t)r->base) /
 				  RB_PAGE;

@@ -11,8 +11,8 @@
  *
  * Packet programs read ctx->data/data_end/data_meta with 32-bit loads; the
  * kernel rewrites those loads (convert_ctx_access) into 64-bit loads of the
- * real pointers. loader_prog.c does the same rewrite for the loads it can
- * see are from the context, into the UA_CTX_PTR_* slots past the public
+ * real pointers. loader_prog.c does the same rewrite for the loads whose
+ * base is the context on every path, into the UA_CTX_PTR_* slots past the public
  * struct, so the packet can live above 4 GiB where it cannot be mistaken for
  * an arena pointer. Supported ctx fields: xdp_md data, data_end, data_meta,
  * ingress_ifindex (1), rx_queue_index (0); __sk_buff len, data, data_end,
@@ -23,16 +23,12 @@
 
 #include "internal.h"
 
-#include <uarena/arena.h>
+#include "arena.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifdef ua_arena_opts__last_field
-#include "arena.h"
-#endif
 
 void ua_object_free(struct ua_object *obj)
 {
@@ -113,6 +109,13 @@ const struct ua_insn *ua_program_insns(const struct ua_program *p, size_t *cnt)
 	if (cnt)
 		*cnt = p->n_insns;
 	return p->insns;
+}
+
+const char *ua_object_kfunc_name(const struct ua_object *obj, int32_t idx)
+{
+	if (!obj || idx < 0 || (size_t)idx >= obj->n_kfuncs)
+		return NULL;
+	return obj->kfuncs[idx]->name;
 }
 
 /* ---- CPU id pool ---- */
@@ -325,93 +328,79 @@ static int copy_out(struct run_env *env, struct ua_test_run_opts *o, char *err, 
 	return 0;
 }
 
-int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
+static void free_env(struct run_env *env)
 {
-	char *err = OPTS_GET(o, err_buf, NULL);
-	size_t err_sz = OPTS_GET(o, err_buf_sz, 0);
-	struct ua_object *obj;
-	struct run_env *env;
-	struct ua_exec ex;
-	uint64_t args[5] = { 0 }, r0 = 0;
-	uint32_t cpu;
-	int ret;
+	if (env->pkt)
+		munmap(env->pkt, env->pkt_map_sz);
+	free(env->big_ctx);
+	free(env);
+}
 
-	if (!p || !o || !OPTS_VALID(o, ua_test_run_opts))
-		return ua_errf(err, err_sz, -EINVAL, "run: invalid arguments");
-	if (!p->prog)
-		return ua_errf(err, err_sz, -ENOENT, "run: prog '%s' is not prepared", p->name);
-	obj = p->obj;
-	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
-	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
-		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
-	env = calloc(1, sizeof(*env));
-	if (!env)
-		return -ENOMEM;
-	env->prog = p;
-	memset(&ex, 0, sizeof(ex));
+/* r1 (and r2) for the three conventions: packet ctx, raw data + length, ctx_in. */
+static int setup_input(struct run_env *env, const struct ua_test_run_opts *o, uint64_t args[5],
+		       char *err, size_t err_sz)
+{
+	struct ua_program *p = env->prog;
+
 	if (is_packet_prog(p->type)) {
-		ret = setup_packet(env, o, &args[0]);
-		if (ret) {
-			free(env);
+		int ret = setup_packet(env, o, &args[0]);
+
+		if (ret)
 			return ua_errf(err, err_sz, ret, "run: prog '%s': packet programs need data_in "
 				       "of at least 14 bytes", p->name);
-		}
-	} else if (!p->sec_name[0]) {
-		/* raw mode: r1 = data, r2 = length (ubpf/rbpf convention) */
-		if (o->data_in && o->data_size_in) {
-			env->pkt_map_sz = UA_ROUND_UP((size_t)o->data_size_in, 4096);
-			env->pkt = mmap(NULL, env->pkt_map_sz, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (env->pkt == MAP_FAILED) {
-				free(env);
-				return -ENOMEM;
-			}
-			memcpy(env->pkt, o->data_in, o->data_size_in);
-			add_region(env, env->pkt, env->pkt_map_sz, true);
-			args[0] = (uintptr_t)env->pkt;
-			args[1] = o->data_size_in;
-		}
-	} else if (o->ctx_in && o->ctx_size_in) {
-		env->big_ctx = malloc(o->ctx_size_in);
-		if (!env->big_ctx) {
-			free(env);
+	} else if (!p->sec_name[0] || !strcmp(p->sec_name, ".text")) {
+		if (!o->data_in || !o->data_size_in)
+			return 0;
+		env->pkt_map_sz = UA_ROUND_UP((size_t)o->data_size_in, 4096);
+		env->pkt = mmap(NULL, env->pkt_map_sz, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (env->pkt == MAP_FAILED) {
+			env->pkt = NULL;
 			return -ENOMEM;
 		}
+		memcpy(env->pkt, o->data_in, o->data_size_in);
+		add_region(env, env->pkt, env->pkt_map_sz, true);
+		args[0] = (uintptr_t)env->pkt;
+		args[1] = o->data_size_in;
+	} else if (o->ctx_in && o->ctx_size_in) {
+		env->big_ctx = malloc(o->ctx_size_in);
+		if (!env->big_ctx)
+			return -ENOMEM;
 		memcpy(env->big_ctx, o->ctx_in, o->ctx_size_in);
 		add_region(env, env->big_ctx, o->ctx_size_in, true);
 		env->ctx_len = o->ctx_size_in;
 		args[0] = (uintptr_t)env->big_ctx;
 	}
-	ret = cpu_acquire(obj, o->flags & UA_F_TEST_RUN_ON_CPU, o->cpu, &cpu);
-	if (ret) {
-		if (env->pkt)
-			munmap(env->pkt, env->pkt_map_sz);
-		free(env->big_ctx);
-		free(env);
-		return ua_errf(err, err_sz, ret, "run: cpu %u out of range (nr_cpus %u)", o->cpu,
-			       obj->nr_cpus);
-	}
+	return 0;
+}
+
+/* Runs `repeat` times with the exec state for this call; fills retval/duration/outputs. */
+static int run_with_cpu(struct run_env *env, struct ua_test_run_opts *o, const uint64_t args[5],
+			uint32_t cpu, char *err, size_t err_sz)
+{
+	struct ua_program *p = env->prog;
+	struct ua_object *obj = p->obj;
+	struct ua_exec ex;
+	uint64_t r0 = 0;
 	/* The object's regions first, then this run's (ctx, packet). */
 	struct ua_mem_region *all = calloc(obj->n_regions + env->n_regions + 1, sizeof(*all));
+	int ret;
 
-	if (!all) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!all)
+		return -ENOMEM;
 	memcpy(all, obj->regions, obj->n_regions * sizeof(*all));
 	memcpy(all + obj->n_regions, env->regions, env->n_regions * sizeof(*all));
+	memset(&ex, 0, sizeof(ex));
 	ex.cpu = cpu;
 	ex.bounds_check = true;
 	ex.regions = all;
 	ex.n_regions = obj->n_regions + env->n_regions;
 	ex.user = env;
 	ex.trace = trace_to_sink;
-#ifdef ua_arena_opts__last_field
 	if (obj->arena) {
 		ex.arena = obj->arena->arena;
 		ex.arena_base = ua_arena_prog_base(ex.arena);
 	}
-#endif
 	int repeat = o->repeat > 0 ? o->repeat : 1;
 	uint64_t t0 = now_ns();
 
@@ -424,12 +413,43 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 		ret = copy_out(env, o, err, err_sz);
 	}
 	free(all);
-out:
-	cpu_release(obj, cpu);
-	if (env->pkt)
-		munmap(env->pkt, env->pkt_map_sz);
-	free(env->big_ctx);
-	free(env);
+	return ret;
+}
+
+int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
+{
+	char *err = OPTS_GET(o, err_buf, NULL);
+	size_t err_sz = OPTS_GET(o, err_buf_sz, 0);
+	struct run_env *env;
+	uint64_t args[5] = { 0 };
+	uint32_t cpu;
+	int ret;
+
+	if (!p || !o || !OPTS_VALID(o, ua_test_run_opts))
+		return ua_errf(err, err_sz, -EINVAL, "run: invalid arguments");
+	if (!p->prog)
+		return ua_errf(err, err_sz, -ENOENT, "run: prog '%s' is not prepared", p->name);
+	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
+	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
+		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
+	env = calloc(1, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	env->prog = p;
+	ret = setup_input(env, o, args, err, err_sz);
+	if (ret) {
+		free_env(env);
+		return ret;
+	}
+	ret = cpu_acquire(p->obj, o->flags & UA_F_TEST_RUN_ON_CPU, o->cpu, &cpu);
+	if (ret) {
+		free_env(env);
+		return ua_errf(err, err_sz, ret, "run: cpu %u out of range (nr_cpus %u)", o->cpu,
+			       p->obj->nr_cpus);
+	}
+	ret = run_with_cpu(env, o, args, cpu, err, err_sz);
+	cpu_release(p->obj, cpu);
+	free_env(env);
 	return ret;
 }
 
@@ -459,6 +479,7 @@ int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_r
 	}
 	obj->progs = p;
 	obj->n_progs = 1;
+	p->autoload = true;
 	snprintf(obj->name, sizeof(obj->name), "raw");
 	obj->nr_cpus = ncpu > 0 ? (uint32_t)ncpu : 1;
 	obj->trace = OPTS_GET(opts, trace, NULL);

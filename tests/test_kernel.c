@@ -303,6 +303,8 @@ TEST(kernel, vmlinux_kfunc_ids)
 	char err[256] = "";
 	int alloc_id, free_id, iter_id;
 
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		SKIP("no /sys/kernel/btf/vmlinux (kernel built without BTF)");
 	REQUIRE_EQ(ua_kbtf_open(NULL, &btf, err, sizeof(err)), 0);
 	alloc_id = ua_kbtf_find(btf, "bpf_arena_alloc_pages", UA_KBTF_KIND_FUNC);
 	free_id = ua_kbtf_find(btf, "bpf_arena_free_pages", UA_KBTF_KIND_FUNC);
@@ -405,4 +407,32 @@ TEST(kernel, btf_load_valid_and_invalid)
 	CHECK_EQ(ua_kbpf_btf_load(&btf, sizeof(btf), err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "kernel: BTF load failed (");
 	CHECK_CONTAINS(err, "Invalid kind");
+}
+
+/* Missing arguments are -EINVAL from the wrappers themselves, never a crash. */
+TEST(kernel, wrappers_reject_missing_arguments)
+{
+	struct ua_kbpf_map_info info;
+	uint32_t len = 0;
+	void *p = NULL;
+	char err[128] = "";
+
+	CHECK_EQ(ua_kbpf_prog_test_run(0, NULL), -EINVAL);
+	CHECK_EQ(ua_kbpf_obj_get_info(0, NULL, &len), -EINVAL);
+	CHECK_EQ(ua_kbpf_obj_get_info(0, &info, NULL), -EINVAL);
+	CHECK_EQ(ua_kbpf_arena_mmap(0, NULL, 4096, PROT_READ, false, NULL), -EINVAL);
+	CHECK_EQ(ua_kbpf_map_create(NULL, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel: map create: no attributes");
+	CHECK_EQ(ua_kbpf_prog_load(NULL, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(ua_kbtf_find(NULL, "x", UA_KBTF_KIND_FUNC), -EINVAL);
+	CHECK_EQ(ua_kbtf_open(NULL, NULL, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(ua_karena_create(NULL, NULL, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(ua_kobj_load(NULL, NULL, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel: object load: bad description");
+	CHECK_EQ(ua_kdiff_create(NULL, NULL, NULL, NULL, err, sizeof(err)), -EINVAL);
+	/* A bad fd is the kernel's -EBADF, passed through as is (needs bpf() rights). */
+	if (ua_kbpf_available(err, sizeof(err)) != 0)
+		return;
+	CHECK_EQ(ua_kbpf_map_freeze(-1), -EBADF);
+	CHECK_EQ(ua_kbpf_arena_mmap(-1, NULL, 4096, PROT_READ, false, &p), -EBADF);
 }

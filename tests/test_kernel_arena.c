@@ -757,3 +757,65 @@ TEST(kernel_arena, karena_create_reports_errors)
 	a.map_extra = (1ull << 45) - PAGE;
 	CHECK_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), -ERANGE);
 }
+
+/* The kernel-side "which pages are taken" scan, and that it leaves the allocator as it was. */
+TEST(kernel_arena, next_busy_scan_is_side_effect_free)
+{
+	struct ua_karena_attr a = { .max_entries = 64 };
+	struct ua_karena *ka = NULL;
+	uint64_t base, p = 0, pg = 99;
+	int64_t r = 0;
+	char err[1024];
+
+	require_kernel();
+	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
+	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
+	REQUIRE_EQ(ua_karena_alloc(ka, base + 5 * PAGE, 1, -1, 0, &p), 0);
+	CHECK_EQ(p, base + 5 * PAGE);
+	*(volatile uint64_t *)(uintptr_t)(base + 20 * PAGE) = 1;  /* host-faulted */
+	REQUIRE_EQ(ua_karena_reserve(ka, base + 40 * PAGE, 1, &r), 0);
+	CHECK_EQ(r, 0);
+
+	CHECK_EQ(ua_karena_next_busy(ka, 0, 64, &pg), 0);
+	CHECK_EQ(pg, 5);
+	CHECK_EQ(ua_karena_next_busy(ka, 6, 64, &pg), 0);
+	CHECK_EQ(pg, 20);
+	CHECK_EQ(ua_karena_next_busy(ka, 21, 64, &pg), 0);
+	CHECK_EQ(pg, 40);
+	CHECK_EQ(ua_karena_next_busy(ka, 41, 64, &pg), -ENOENT);
+	CHECK_EQ(ua_karena_next_busy(ka, 0, 5, &pg), -ENOENT);
+
+	/* Free pages are still free, the reservation is still there. */
+	REQUIRE_EQ(ua_karena_alloc(ka, 0, 1, -1, 0, &p), 0);
+	CHECK_EQ(p, base);
+	REQUIRE_EQ(ua_karena_reserve(ka, base + 40 * PAGE, 1, &r), 0);
+	CHECK_EQ(r, -EBUSY);
+	REQUIRE_EQ(ua_karena_alloc(ka, base + 41 * PAGE, 23, -1, 0, &p), 0);
+	CHECK_EQ(p, base + 41 * PAGE);
+	ua_karena_destroy(ka);
+}
+
+/* The load loop sees what the host wrote, and zeros in unallocated pages. */
+TEST(kernel_arena, bpf_sum_reads_pages_and_holes)
+{
+	struct ua_karena_attr a = { .max_entries = 8 };
+	struct ua_karena *ka = NULL;
+	uint64_t base, p = 0, sum = 1;
+	char err[1024];
+
+	require_kernel();
+	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
+	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
+	REQUIRE_EQ(ua_karena_alloc(ka, 0, 2, -1, 0, &p), 0);
+	REQUIRE_EQ(p, base);
+	for (unsigned i = 0; i < 1024; i++)
+		((volatile uint64_t *)(uintptr_t)base)[i] = i;
+	CHECK_EQ(ua_karena_bpf_sum(ka, base, 1024, &sum), 0);
+	CHECK_EQ(sum, 1023 * 1024 / 2);
+	/* Pages 2..7 were never allocated: every load reads 0, none allocates. */
+	CHECK_EQ(ua_karena_bpf_sum(ka, base + 2 * PAGE, 6 * 512, &sum), 0);
+	CHECK_EQ(sum, 0);
+	REQUIRE_EQ(ua_karena_alloc(ka, 0, 6, -1, 0, &p), 0);
+	CHECK_EQ(p, base + 2 * PAGE);
+	ua_karena_destroy(ka);
+}

@@ -10,6 +10,7 @@
 #include "kernel.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define INSN(c, d, s, o, i) \
@@ -216,4 +217,48 @@ TEST(kernel_obj, arena_image_must_fit)
 	CHECK_STR((const char *)ua_kobj_arena_base(ko, 0, NULL) + 4 * 4096 - sizeof(arena_image),
 		  "hello, arena");
 	ua_kobj_close(ko);
+}
+
+/*
+ * An arena whose map_extra this process already uses (uarena's own arena
+ * when diffing): a plain load refuses to replace the mapping (-EEXIST), and
+ * mmap_in_child maps and fills it from a child instead.
+ */
+TEST(kernel_obj, arena_mapped_in_child_when_the_address_is_taken)
+{
+	const uint64_t at = (1ull << 45) + (3ull << 32);
+	struct ua_kobj_map_desc maps[3];
+	struct ua_kobj_prog_desc prog;
+	struct ua_kobj_desc desc;
+	struct ua_kobj *ko = NULL;
+	uint64_t ctx[2] = { 0 }, bss[2] = { 0 };
+	struct ua_kbpf_test_run run = { .ctx_in = ctx, .ctx_size_in = sizeof(ctx) };
+	uint32_t key = 0;
+	char err[2048] = "";
+	void *taken;
+
+	REQUIRE_KBPF();
+	taken = mmap((void *)(uintptr_t)at, 4 * 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	REQUIRE(taken == (void *)(uintptr_t)at);
+	REQUIRE_EQ(madvise(taken, 4 * 4096, MADV_DONTFORK), 0);
+	fill_desc(&desc, maps, &prog);
+	maps[0].attr.map_extra = at;
+
+	CHECK_EQ(ua_kobj_load(&desc, &ko, err, sizeof(err)), -EEXIST);
+	CHECK_CONTAINS(err, "kernel: map 0 'arena': mmap of arena: ");
+
+	maps[0].mmap_in_child = true;
+	if (ua_kobj_load(&desc, &ko, err, sizeof(err)) != 0)
+		ua_test_fail(__FILE__, __LINE__, "load: %s", err);
+	REQUIRE(ko != NULL);
+	CHECK(ua_kobj_arena_base(ko, 0, NULL) == NULL);
+	REQUIRE_EQ(ua_kobj_test_run(ko, 0, &run), 0);
+	REQUIRE_EQ(ua_kbpf_map_lookup(ua_kobj_map_fd(ko, 1), &key, bss, 0), 0);
+	/* The child's image copy took page 0; the allocation is page 1 at map_extra. */
+	CHECK_EQ(bss[1], at + 4096);
+	/* Our own mapping is still there, untouched. */
+	CHECK_EQ(mprotect(taken, 4 * 4096, PROT_NONE), 0);
+	ua_kobj_close(ko);
+	munmap(taken, 4 * 4096);
 }

@@ -135,3 +135,79 @@ TEST(loader_arena, map_syscall_ops_have_kernel_errnos)
 	CHECK_EQ(ua_map_get_next_key(m, &key, next), -EINVAL);
 	ua_object_close(obj);
 }
+
+TEST(loader_arena, second_arena_rejected)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_object_open(bpf_path("loader_two_arenas"), &o, &obj), -EINVAL);
+	CHECK_CONTAINS(err, "loader: map 'arena2': only single ARENA map is supported");
+}
+
+TEST(loader_arena, unsupported_map_type_named)
+{
+	char err[256] = "";
+	struct ua_object *obj = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+
+	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_CONTAINS(err, "loader: cannot create map 'lru': map: 'lru': map type 9 is not supported");
+	/* only_prog: a program that does not use the map loads... */
+	o.only_prog = "other";
+	REQUIRE_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), 0);
+	CHECK(ua_object_find_map(obj, "lru") == NULL);
+	UA_OPTS(ua_test_run_opts, r);
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "other"), &r), 0);
+	CHECK_EQ(r.retval, 3);
+	ua_object_close(obj);
+	/* ...and the one that does is refused, naming the map and why. */
+	o.only_prog = "use";
+	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_CONTAINS(err, "loader: prog 'use' insn ");
+	CHECK_CONTAINS(err, "uses map 'lru', which could not be created (loader: cannot create map "
+			    "'lru': map: 'lru': map type 9 is not supported)");
+}
+
+TEST(loader_arena, relocated_insns_name_maps_and_kfuncs)
+{
+	char err[256] = "";
+	struct ua_object *obj;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = "basic_alloc1");
+	const char *path = bpf_path("arena_verifier");
+	int ret = ua_object_open(path, &o, &obj);
+
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "open: %d %s", ret, err);
+	REQUIRE_EQ(ret, 0);
+	size_t n;
+	const struct ua_insn *in = ua_program_insns(ua_object_find_program(obj, "basic_alloc1"), &n);
+	int kfuncs = 0, map_fds = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].code == (UA_JMP | UA_CALL) && in[i].src_reg == UA_PSEUDO_KFUNC_CALL) {
+			const char *name = ua_object_kfunc_name(obj, in[i].imm);
+
+			REQUIRE(name != NULL);
+			CHECK(!strcmp(name, "bpf_arena_alloc_pages") ||
+			      !strcmp(name, "bpf_arena_free_pages"));
+			kfuncs++;
+		}
+		if (in[i].code == (UA_LD | UA_DW | UA_IMM) && in[i].src_reg == UA_PSEUDO_MAP_FD) {
+			/* imm = position in map iteration order: the arena. */
+			struct ua_map *m = ua_object_next_map(obj, NULL);
+
+			for (int k = 0; k < in[i].imm && m; k++)
+				m = ua_object_next_map(obj, m);
+			REQUIRE(m != NULL);
+			CHECK_EQ(ua_map_type(m), 33);
+			map_fds++;
+		}
+	}
+	CHECK(kfuncs >= 3); /* alloc twice, free once at least */
+	CHECK(map_fds >= 3);
+	CHECK(ua_object_kfunc_name(obj, 1000) == NULL);
+	ua_object_close(obj);
+}

@@ -57,7 +57,14 @@ TEST(map, create_checks)
 	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 4, 1, 1U << 10, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_HASH, 0, 4, 1, 0, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1, 1U << 10, 0), -EINVAL); /* MMAPABLE */
-	CHECK_EQ(create_err(UA_MAP_HASH, 513, 4, 1, 0, 0), -E2BIG);
+	/* Limits measured on 6.18: */
+	CHECK_EQ(create_err(UA_MAP_HASH, 513, 4, 1, 0, 0), 0);
+	CHECK_EQ(create_err(UA_MAP_HASH, 4, (1U << 22) - 52, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1U << 28, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_HASH, 4, 32769, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 32769, 1, 0, 0), -E2BIG);
+	CHECK_EQ(create_err(UA_MAP_PERCPU_ARRAY, 4, 32768, 1, 0, 0), 0);
+	CHECK_EQ(create_err(UA_MAP_ARRAY, 4, 1U << 31, 1, 0, 0), -E2BIG);
 	CHECK_EQ(create_err(UA_MAP_HASH, 4, 4, 1, 0, 4096), -EINVAL); /* map_extra */
 	CHECK_EQ(create_err(UA_MAP_RINGBUF, 0, 0, 4096 * 3, 0, 0), -EINVAL);
 	CHECK_EQ(create_err(UA_MAP_RINGBUF, 0, 0, 1000, 0, 0), -EINVAL);
@@ -96,6 +103,12 @@ TEST(map, array_semantics)
 	CHECK_EQ(ua_map_get_next_key(m, &k, &next), 0);
 	CHECK_EQ(next, 0);
 	CHECK_EQ(ua_map_lookup_elem(m, NULL, got), -EFAULT);
+	/* NULL user buffers are bad addresses, not crashes. */
+	k = 0;
+	CHECK_EQ(ua_map_lookup_elem(m, &k, NULL), -EFAULT);
+	CHECK_EQ(ua_map_update_elem(m, &k, NULL, 0), -EFAULT);
+	CHECK_EQ(ua_map_get_next_key(m, &k, NULL), -EFAULT);
+	CHECK_EQ(ua_map_lookup_elem(NULL, &k, got), -EINVAL);
 	ua_map_free(m);
 }
 
@@ -350,9 +363,14 @@ TEST(map, ringbuf_reserve_submit_discard_consume)
 	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 4);
 	CHECK_EQ(s.first[3], 'z');
 	CHECK_EQ(ua_ringbuf_output(m, big, 1000, 0), 0); /* wraps */
+	/* A record that would fill the ring exactly is refused (new_prod - cons > mask). */
 	s.n = 0;
 	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 1);
-	CHECK_EQ(s.sizes[0], 1000);
+	CHECK_EQ(ua_ringbuf_output(m, big, 4096 - 8, 0), -EAGAIN);
+	CHECK_EQ(ua_ringbuf_output(m, big, 4096 - 16, 0), 0);
+	s.n = 0;
+	CHECK_EQ(ua_ringbuf_consume(m, rb_cb, &s), 1);
+	CHECK_EQ(s.sizes[0], 4096 - 16);
 	/* Syscall ops: the kernel's ENOTSUPP (524). */
 	char k[4], v[4];
 
@@ -360,4 +378,22 @@ TEST(map, ringbuf_reserve_submit_discard_consume)
 	CHECK_EQ(ua_map_update_elem(m, NULL, v, 0), -524);
 	CHECK_EQ(ua_map_get_next_key(m, NULL, k), -524);
 	ua_map_free(m);
+}
+
+TEST(map, rdonly_wronly_syscall_access)
+{
+	struct ua_map *ro = mk(UA_MAP_HASH, 4, 4, 4, 1U << 3, 1); /* BPF_F_RDONLY */
+	struct ua_map *wo = mk(UA_MAP_ARRAY, 4, 4, 4, 1U << 4, 1); /* BPF_F_WRONLY */
+	uint32_t k = 0, v = 1;
+
+	CHECK_EQ(ua_map_update_elem(ro, &k, &v, 0), -EPERM);
+	CHECK_EQ(ua_map_delete_elem(ro, &k), -EPERM);
+	CHECK_EQ(ua_map_lookup_elem(ro, &k, &v), -ENOENT);
+	/* The program path is not restricted by the syscall flags. */
+	CHECK_EQ(ro->ops->update(ro, &k, &v, 0, 0), 0);
+	CHECK_EQ(ua_map_lookup_elem(ro, &k, &v), 0);
+	CHECK_EQ(ua_map_update_elem(wo, &k, &v, 0), 0);
+	CHECK_EQ(ua_map_lookup_elem(wo, &k, &v), -EPERM);
+	ua_map_free(ro);
+	ua_map_free(wo);
 }

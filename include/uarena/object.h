@@ -7,10 +7,12 @@
  * view mapped, global data copied in, arena globals written through the user
  * view) and prepares the programs: there is no separate load step. With
  * opts.only_prog only that program (and what it uses) is linked and
- * prepared, so one unsupported program does not block the others; the
- * other programs are still listed, and ua_program_test_run() on them
- * returns -ENOENT. Without only_prog, any program that cannot be prepared
- * fails the open (as libbpf's load does).
+ * prepared, so one unsupported program does not block the others (a BTF
+ * map that cannot be created is then left out and fails only the programs
+ * that reference it); the other programs are still listed, and
+ * ua_program_test_run() on them returns -ENOENT. Without only_prog, any program that cannot be prepared
+ * fails the open (as libbpf's load does), except programs in "?sec"
+ * sections (libbpf's autoload off), which are listed but not prepared.
  *
  * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
  * 12: what (section .text)".
@@ -93,8 +95,17 @@ UA_API const char *ua_program_section(const struct ua_program *p);
 UA_API enum ua_prog_type ua_program_type(const struct ua_program *p);
 /* Whether the program was prepared (runnable). */
 UA_API bool ua_program_prepared(const struct ua_program *p);
-/* The relocated instructions (subprograms appended), as they run. */
+/*
+ * The relocated instructions (subprograms appended), as they run. Map
+ * references are the kernel's ld_imm64 pseudo forms with imm = the map's
+ * position in ua_object_next_map() order (where the kernel has an fd);
+ * kfunc calls have src_reg BPF_PSEUDO_KFUNC_CALL and imm = an index for
+ * ua_object_kfunc_name(). CO-RE accesses to struct bpf_map/bpf_arena are
+ * resolved against uarena's layout, not the kernel's.
+ */
 UA_API const struct ua_insn *ua_program_insns(const struct ua_program *p, size_t *cnt);
+/* Name of the kfunc a relocated call's imm refers to; NULL if out of range. */
+UA_API const char *ua_object_kfunc_name(const struct ua_object *obj, int32_t idx);
 
 UA_API const char *ua_map_name(const struct ua_map *m);
 UA_API uint32_t ua_map_type(const struct ua_map *m);
@@ -126,13 +137,19 @@ typedef int (*ua_ringbuf_sample_fn)(void *ctx, const void *data, size_t size);
 UA_API int ua_ringbuf_consume(struct ua_map *m, ua_ringbuf_sample_fn cb, void *ctx);
 
 /*
- * BPF_PROG_TEST_RUN. Packet programs (xdp, tc/sched_cls, socket): data_in is
- * copied to a buffer above 4 GiB; the context is a struct xdp_md (data,
- * data_end, data_meta) or struct __sk_buff (len, data, data_end, protocol
- * = 0, ifindex/ingress_ifindex 1, mark/priority/cb[] from ctx_in) with
- * 32-bit data pointers as in the kernel; data_out receives the (possibly
- * modified) packet. Other programs: r1 = ctx_in (NULL when none).
- * repeat: run count (0 = 1); duration = average ns per run.
+ * BPF_PROG_TEST_RUN. Packet programs (xdp, tc/sched_cls, socket; data_in of
+ * at least 14 bytes): data_in is copied to a buffer above 4 GiB after 256
+ * bytes of headroom; the context is a struct xdp_md (data, data_end,
+ * data_meta, ingress_ifindex = 1, rx_queue_index = 0) or struct __sk_buff
+ * (len, data, data_end, data_meta, ifindex = ingress_ifindex = 1; other
+ * fields from ctx_in, up to 192 bytes) with 32-bit data fields as in the
+ * UAPI (the loader rewrites those loads to the real pointers, as the
+ * verifier does); data_out receives the (possibly modified) packet, ctx_out
+ * the context. Other programs: r1 = a copy of ctx_in (up to 64 KiB, NULL
+ * when none), copied back to ctx_out; programs in .text or raw programs:
+ * r1 = a copy of data_in, r2 = data_size_in. repeat: run count (0 = 1;
+ * unlike the kernel, also for syscall programs); duration = average ns per
+ * run.
  */
 struct ua_test_run_opts {
 	size_t sz;
@@ -169,6 +186,9 @@ UA_API int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *op
  * Raw mode (ubpf/rbpf convention): bare instructions run with r1 = data_in,
  * r2 = data_size_in via ua_program_test_run(). Helper calls resolve against
  * the built-in helpers; there are no maps. Free with ua_program_free_raw().
+ * An object without any SEC() program sections gets the same convention:
+ * each global function in its .text is listed as a program (section
+ * ".text", type UNSPEC).
  */
 struct ua_raw_opts {
 	size_t sz;

@@ -18,6 +18,9 @@
  *   op WRITE    *(u64 __arena *)addr = value          (PROBE_MEM32 store)
  *   op LOOP     cnt times { p = alloc(NULL, 1); if p: free(p, 1) else failed++ }
  *               result = failed, cnt = iterations done (see build_loop).
+ *   op SCAN     the first pgoff in [cnt, node) that is not free (see build_scan)
+ *   op SUM      result = sum of cnt u64 words from addr (PROBE_MEM32 loads),
+ *               cnt = words done (a may_goto loop, for the load benchmark)
  */
 #include "kernel.h"
 
@@ -29,7 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-enum karena_op { OP_ALLOC, OP_FREE, OP_RESERVE, OP_READ, OP_WRITE, OP_LOOP };
+enum karena_op { OP_ALLOC, OP_FREE, OP_RESERVE, OP_READ, OP_WRITE, OP_LOOP, OP_SCAN, OP_SUM };
 
 struct op_ctx {
 	uint64_t op;
@@ -47,12 +50,13 @@ struct ua_karena {
 	int prog_fd;
 	uint8_t *user_base;
 	size_t user_size;
+	bool owns_map;  /* created by ua_karena_create (else attached) */
 };
 
 /* ---- a tiny instruction builder with forward labels ---- */
 
 #define MAX_INSNS 128
-#define MAX_LABELS 16
+#define MAX_LABELS 24
 
 struct builder {
 	struct ua_insn insns[MAX_INSNS];
@@ -129,7 +133,8 @@ static void emit_exit0(struct builder *b)
 
 enum {
 	L_ALLOC, L_FREE, L_RESERVE, L_READ, L_WRITE, L_LOOP, L_LOOP_HEAD, L_LOOP_FAILED,
-	L_LOOP_NEXT, L_LOOP_DONE,
+	L_LOOP_NEXT, L_LOOP_DONE, L_SCAN, L_SCAN_HEAD, L_SCAN_UNRESERVE, L_SCAN_FOUND,
+	L_SCAN_NONE, L_SUM, L_SUM_HEAD, L_SUM_DONE,
 };
 
 struct kfunc_ids {
@@ -175,9 +180,81 @@ static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit_exit0(b);
 }
 
+/*
+ * Which pages are not free, without touching them: the allocator state is
+ * not readable, but bpf_arena_reserve_pages(p, 1) answers -EBUSY for an
+ * allocated (or reserved) page and 0 for a free one, which it then reserves;
+ * bpf_arena_free_pages(p, 1) on that page gives the reservation back (no
+ * page is there to free). So the range tree ends as it started. The loop
+ * stops at the first busy page (result = its pgoff, -1 if none) and leaves
+ * the next pgoff to look at in ctx->cnt (may_goto can stop it early).
+ */
+static void build_scan(struct builder *b, int map_fd, const struct kfunc_ids *k)
+{
+	bind(b, L_SCAN);
+	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));        /* pgoff */
+	emit_ldx_ctx(b, 9, UA_DW, CTX_OFF(node));       /* end */
+	bind(b, L_SCAN_HEAD);
+	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 8, 9, 0, L_SCAN_NONE);
+	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_SCAN_NONE);
+	emit(b, UA_ALU64 | UA_MOV | UA_X, 7, 8, 0, 0);
+	emit(b, UA_ALU64 | UA_LSH | UA_K, 7, 0, 0, 12);
+	emit_ldx_ctx(b, 2, UA_DW, CTX_OFF(addr));       /* user-form base */
+	emit(b, UA_ALU64 | UA_ADD | UA_X, 7, 2, 0, 0);
+	emit_ld_map_fd(b, 1, map_fd);
+	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 7, 0, 0);
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
+	emit_kfunc(b, k->reserve);
+	emit(b, UA_ALU64 | UA_LSH | UA_K, 0, 0, 0, 32);
+	emit(b, UA_ALU64 | UA_ARSH | UA_K, 0, 0, 0, 32);
+	emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 0, 0, 0, L_SCAN_UNRESERVE);
+	emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 0, 0, -EBUSY, L_SCAN_FOUND);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
+	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SCAN_HEAD);
+	bind(b, L_SCAN_UNRESERVE);
+	emit_ld_map_fd(b, 1, map_fd);
+	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 7, 0, 0);
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
+	emit_kfunc(b, k->free);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
+	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SCAN_HEAD);
+	bind(b, L_SCAN_FOUND);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(result), 0);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(cnt), 0);
+	emit_exit0(b);
+	bind(b, L_SCAN_NONE);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(cnt), 0);
+	emit(b, UA_ST | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), -1);
+	emit_exit0(b);
+}
+
+static void build_sum(struct builder *b)
+{
+	bind(b, L_SUM);
+	emit_ldx_ctx(b, 7, UA_DW, CTX_OFF(addr));
+	emit(b, UA_ALU64 | UA_MOV | UA_X, 7, 7, UA_ADDR_SPACE_CAST, UA_CAST_KERN);
+	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 9, 0, 0, 0);  /* i */
+	emit(b, UA_ALU64 | UA_MOV | UA_K, 0, 0, 0, 0);  /* sum */
+	bind(b, L_SUM_HEAD);
+	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 9, 8, 0, L_SUM_DONE);
+	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_SUM_DONE);
+	emit(b, UA_LDX | UA_MEM | UA_DW, 2, 7, 0, 0);
+	emit(b, UA_ALU64 | UA_ADD | UA_X, 0, 2, 0, 0);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 7, 0, 0, 8);
+	emit(b, UA_ALU64 | UA_ADD | UA_K, 9, 0, 0, 1);
+	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SUM_HEAD);
+	bind(b, L_SUM_DONE);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, 9, CTX_OFF(cnt), 0);
+	emit_exit0(b);
+}
+
 static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *k)
 {
-	static const int dispatch[] = { L_ALLOC, L_FREE, L_RESERVE, L_READ, L_WRITE, L_LOOP };
+	static const int dispatch[] = { L_ALLOC, L_FREE, L_RESERVE, L_READ, L_WRITE, L_LOOP,
+					L_SCAN, L_SUM };
 
 	memset(b, 0, sizeof(*b));
 	for (int i = 0; i < MAX_LABELS; i++)
@@ -233,6 +310,8 @@ static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *
 	emit_exit0(b);
 
 	build_loop(b, map_fd, k);
+	build_scan(b, map_fd, k);
+	build_sum(b);
 	return resolve(b);
 }
 
@@ -305,6 +384,7 @@ int ua_karena_create(const struct ua_karena_attr *attr, struct ua_karena **out, 
 	if (!ka)
 		return ua_errf(err, err_sz, -ENOMEM, "kernel: no memory for the arena handle");
 	ka->map_fd = ka->prog_fd = -1;
+	ka->owns_map = true;
 
 	ma.max_entries = attr->max_entries;
 	ma.map_flags = attr->map_flags ? attr->map_flags : UA_KBPF_F_MMAPABLE;
@@ -336,15 +416,38 @@ out_free:
 	return ret;
 }
 
+int ua_karena_attach(int map_fd, uint8_t *user_base, size_t user_size, struct ua_karena **out,
+		     char *err, size_t err_sz)
+{
+	struct ua_karena *ka;
+	int ret;
+
+	if (!out || map_fd < 0 || !user_base)
+		return ua_errf(err, err_sz, -EINVAL, "kernel: arena attach: bad arguments");
+	*out = NULL;
+	ka = calloc(1, sizeof(*ka));
+	if (!ka)
+		return ua_errf(err, err_sz, -ENOMEM, "kernel: no memory for the arena handle");
+	*ka = (struct ua_karena){ .map_fd = map_fd, .prog_fd = -1, .user_base = user_base,
+				  .user_size = user_size, .owns_map = false };
+	ret = load_program(ka, err, err_sz);
+	if (ret) {
+		ua_karena_destroy(ka);
+		return ret;
+	}
+	*out = ka;
+	return 0;
+}
+
 void ua_karena_destroy(struct ua_karena *ka)
 {
 	if (!ka)
 		return;
 	if (ka->prog_fd >= 0)
 		close(ka->prog_fd);
-	if (ka->user_base)
+	if (ka->owns_map && ka->user_base)
 		munmap(ka->user_base, ka->user_size);
-	if (ka->map_fd >= 0)
+	if (ka->owns_map && ka->map_fd >= 0)
 		close(ka->map_fd);
 	free(ka);
 }
@@ -437,5 +540,39 @@ int ua_karena_alloc_free_loop(struct ua_karena *ka, uint32_t iterations, uint32_
 		return -ERANGE;
 	if (failed)
 		*failed = (uint32_t)ctx.result;
+	return 0;
+}
+
+int ua_karena_next_busy(struct ua_karena *ka, uint64_t start, uint64_t end, uint64_t *pgoff)
+{
+	struct op_ctx ctx = { .op = OP_SCAN, .addr = (uint64_t)(uintptr_t)ka->user_base,
+			      .cnt = start, .node = (int64_t)end };
+	int ret;
+
+	for (;;) {
+		ret = run_op(ka, &ctx);
+		if (ret)
+			return ret;
+		if (ctx.result != UINT64_MAX) {
+			*pgoff = ctx.result;
+			return 0;
+		}
+		if (ctx.cnt >= end)
+			return -ENOENT;
+		/* may_goto's budget ended this run: go on from where it stopped. */
+	}
+}
+
+int ua_karena_bpf_sum(struct ua_karena *ka, uint64_t addr, uint32_t words, uint64_t *sum)
+{
+	struct op_ctx ctx = { .op = OP_SUM, .addr = addr, .cnt = words };
+	int ret = run_op(ka, &ctx);
+
+	if (ret)
+		return ret;
+	if (ctx.cnt != words)
+		return -ERANGE; /* may_goto's budget ended the loop early */
+	if (sum)
+		*sum = ctx.result;
 	return 0;
 }

@@ -501,9 +501,15 @@ int ua_kbpf_arena_mmap(int map_fd, void *addr, size_t len, int prot, bool fixed,
 
 	if (!out)
 		return -EINVAL;
-	p = mmap(addr, len, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), map_fd, 0);
+	/* NOREPLACE: a fixed address already in use is -EEXIST, never silently replaced. */
+	p = mmap(addr, len, prot, MAP_SHARED | (fixed ? MAP_FIXED_NOREPLACE : 0), map_fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	if (fixed && p != addr) {
+		/* Kernels before 4.17 ignore NOREPLACE and treat it as a hint. */
+		munmap(p, len);
+		return -EEXIST;
+	}
 	*out = p;
 	return 0;
 }

@@ -13,26 +13,27 @@
  * contents and arena pages.
  *
  * Addresses: a kernel arena and a uarena arena cannot share a user address
- * in one process, so the kernel arena is placed at map_extra = another 4 GiB
- * window with the same low 32 bits as uarena's user_vm_start. Arena
+ * in one process. An object that fixes the address (map_extra) gets it in
+ * the kernel too, mapped by a short-lived child (describe_arena); otherwise
+ * the kernel arena goes to another 4 GiB window with the same low 32 bits as
+ * uarena's user_vm_start. Arena
  * semantics depend only on the low 32 bits, so both sides make the same
  * placement decisions, and a user-form pointer differs only in its upper 32
  * bits: the comparison treats 8-byte words equal when they are equal or are
  * both user-form pointers into their own arena with the same low 32 bits.
  *
- * Arena pages are read on both sides through the program view (BPF-side
- * loads: an unallocated page reads as zeros and is not allocated by being
- * looked at): uarena with ua_probe_load, the kernel with a straight-line
- * SYSCALL program that copies one page into its ctx per test run.
+ * Arena pages are compared where either side has one (compare_arena); the
+ * kernel's are read through the program view (BPF-side loads, which never
+ * allocate) by a straight-line SYSCALL program that copies one page into
+ * its ctx per test run, uarena's through its user view, only where the page
+ * exists already.
  */
 #include "kernel.h"
 
-#include "arena.h"
 #include "elf_reader.h"
 #include "internal.h"
 #include "loader.h"
 #include "map.h"
-#include "probe.h"
 
 #include <uarena/arena.h>
 #include <uarena/object.h>
@@ -55,6 +56,8 @@ struct ua_kdiff {
 	uint64_t ubase, kbase;   /* user_vm_start on each side */
 	size_t arena_size;
 	int reader_fd;           /* kernel page reader program */
+	uint8_t *image;          /* heap copy of the arena globals image */
+	struct ua_karena *kops;  /* kernel allocator scan (which pages are taken) */
 };
 
 /* ---- the object's arena image size (the loader does not keep it) ---- */
@@ -151,6 +154,45 @@ static bool is_global_data(const struct ua_map *m)
 	return m->type == UA_MAP_ARRAY && m->max_entries == 1 && m->mmaped;
 }
 
+/*
+ * The kernel arena's address. The object fixed one (map_extra): the kernel
+ * arena gets the same, mapped and filled in a child process since uarena's
+ * arena occupies it here (uarena's views are MADV_DONTFORK, so the child has
+ * the range free); the image is copied to the heap first for the same
+ * reason. Otherwise: another 4 GiB window, same low 32 bits.
+ */
+static int describe_arena(struct ua_kdiff *d, const struct ua_map *m, struct ua_kobj_map_desc *md,
+			  size_t image_size, char *err, size_t err_sz)
+{
+	const struct ua_object *obj = d->obj;
+	int ret;
+
+	d->ubase = (uint64_t)(uintptr_t)m->mmaped;
+	d->arena_size = m->mmap_sz;
+	if (m->map_extra) {
+		d->kbase = m->map_extra;
+		md->mmap_in_child = true;
+	} else {
+		ret = pick_kernel_base(d->ubase, d->arena_size, &d->kbase);
+		if (ret)
+			return ua_errf(err, err_sz, ret,
+				       "kernel: diff: no free 4 GiB window for the kernel arena");
+	}
+	md->attr.map_extra = d->kbase;
+	if (!image_size)
+		return 0;
+	if (image_size > d->arena_size - obj->arena_data_off)
+		return ua_errf(err, err_sz, -E2BIG, "kernel: diff: arena image larger than the arena");
+	d->image = malloc(image_size);
+	if (!d->image)
+		return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+	memcpy(d->image, (const uint8_t *)m->mmaped + obj->arena_data_off, image_size);
+	md->init = d->image;
+	md->init_size = (uint32_t)image_size;
+	md->init_offset = obj->arena_data_off;
+	return 0;
+}
+
 static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char (*names)[16],
 			 size_t image_size, char *err, size_t err_sz)
 {
@@ -170,21 +212,11 @@ static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char
 		if (m->type == UA_MAP_PERCPU_ARRAY || m->type == UA_MAP_PERCPU_HASH)
 			md->attr.value_size = m->value_size; /* per element; contents not copied */
 		if (m->type == UA_MAP_ARENA_TYPE) {
-			int ret;
+			int ret = describe_arena(d, m, md, image_size, err, err_sz);
 
-			d->arena_idx = (int)i;
-			d->ubase = (uint64_t)(uintptr_t)m->mmaped;
-			d->arena_size = m->mmap_sz;
-			ret = pick_kernel_base(d->ubase, d->arena_size, &d->kbase);
 			if (ret)
-				return ua_errf(err, err_sz, ret,
-					       "kernel: diff: no free 4 GiB window for the kernel arena");
-			md->attr.map_extra = d->kbase;
-			if (image_size) {
-				md->init = (const uint8_t *)m->mmaped + obj->arena_data_off;
-				md->init_size = (uint32_t)image_size;
-				md->init_offset = obj->arena_data_off;
-			}
+				return ret;
+			d->arena_idx = (int)i;
 		} else if (is_global_data(m)) {
 			md->init = m->mmaped;
 			md->init_size = m->value_size;
@@ -192,6 +224,59 @@ static int describe_maps(struct ua_kdiff *d, struct ua_kobj_map_desc *maps, char
 		}
 	}
 	return 0;
+}
+
+/* The kernel's ctx offset of the loader's private 64-bit packet pointer slot, or -1. */
+static int kernel_ctx_off(enum ua_prog_type type, int16_t slot)
+{
+	bool xdp = type == UA_PROG_TYPE_XDP;
+
+	switch (slot) {
+	case UA_CTX_PTR_DATA:
+		return xdp ? 0 : 76;
+	case UA_CTX_PTR_DATA_END:
+		return xdp ? 4 : 80;
+	case UA_CTX_PTR_DATA_META:
+		return xdp ? 8 : 140;
+	}
+	return -1;
+}
+
+/*
+ * Undoes the loader's packet-context rewrite (loader_prog.c turns the u32
+ * ctx->data/data_end/data_meta loads into 64-bit loads of private slots):
+ * the kernel converts those loads itself. Only loads from a register known
+ * to hold the ctx are touched: r1 at entry and its mov64 copies, forgotten
+ * when overwritten or at a call, in one linear pass like the loader's.
+ */
+static void restore_ctx_loads(enum ua_prog_type type, struct ua_insn *insns, size_t n)
+{
+	uint32_t ctx_regs = 1u << 1;
+
+	if (type != UA_PROG_TYPE_XDP && type != UA_PROG_TYPE_SCHED_CLS &&
+	    type != UA_PROG_TYPE_SCHED_ACT && type != UA_PROG_TYPE_SOCKET_FILTER)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code);
+		int off;
+
+		if (in->code == (UA_LDX | UA_DW | UA_MEM) && (ctx_regs & (1u << in->src_reg)) &&
+		    (off = kernel_ctx_off(type, in->off)) >= 0) {
+			in->code = UA_LDX | UA_W | UA_MEM;
+			in->off = (int16_t)off;
+		}
+		if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+			if (ctx_regs & (1u << in->src_reg))
+				ctx_regs |= 1u << in->dst_reg;
+			else
+				ctx_regs &= ~(1u << in->dst_reg);
+		} else if (in->code == (UA_JMP | UA_CALL)) {
+			ctx_regs &= ~0x3fu;
+		} else if (cls == UA_LDX || cls == UA_ALU || cls == UA_ALU64 || cls == UA_LD) {
+			ctx_regs &= ~(1u << in->dst_reg);
+		}
+	}
 }
 
 static bool is_ld_imm64_map(const struct ua_insn *in)
@@ -202,15 +287,22 @@ static bool is_ld_imm64_map(const struct ua_insn *in)
 
 static int describe_prog(const struct ua_object *obj, const struct ua_program *p,
 			 struct ua_kobj_prog_desc *pd, struct ua_kobj_reloc **relocs_out,
-			 char *err, size_t err_sz)
+			 struct ua_insn **insns_out, char *err, size_t err_sz)
 {
 	struct ua_kobj_reloc *relocs;
+	struct ua_insn *insns;
 	uint32_t n = 0;
 	const char *sec = p->sec_name ? p->sec_name : "";
 
 	relocs = calloc(p->n_insns ? p->n_insns : 1, sizeof(*relocs));
-	if (!relocs)
+	insns = calloc(p->n_insns ? p->n_insns : 1, sizeof(*insns));
+	if (!relocs || !insns) {
+		free(relocs);
+		free(insns);
 		return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+	}
+	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
+	restore_ctx_loads(p->type, insns, p->n_insns);
 	for (size_t i = 0; i < p->n_insns; i++) {
 		const struct ua_insn *in = &p->insns[i];
 
@@ -226,6 +318,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 		} else if (in->code == (UA_JMP | UA_CALL) && in->src_reg == UA_PSEUDO_KFUNC_CALL) {
 			if (in->imm < 0 || (size_t)in->imm >= obj->n_kfuncs) {
 				free(relocs);
+				free(insns);
 				return ua_errf(err, err_sz, -EINVAL,
 					       "kernel: diff: prog '%s' insn %zu: kfunc index %d unknown",
 					       p->name, i, in->imm);
@@ -238,7 +331,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	*pd = (struct ua_kobj_prog_desc){
 		.name = p->name,
 		.prog_type = (uint32_t)p->type,
-		.insns = p->insns,
+		.insns = insns,
 		.insn_cnt = (uint32_t)p->n_insns,
 		.relocs = relocs,
 		.n_relocs = n,
@@ -248,6 +341,7 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	    (strlen(sec) > 2 && !strcmp(sec + strlen(sec) - 2, ".s")))
 		pd->prog_flags = UA_KBPF_F_SLEEPABLE;
 	*relocs_out = relocs;
+	*insns_out = insns;
 	return 0;
 }
 
@@ -341,16 +435,6 @@ static int kernel_page(struct ua_kdiff *d, uint64_t pgoff, uint64_t words[WORDS_
 	return ret;
 }
 
-static void uarena_page(struct ua_kdiff *d, uint64_t pgoff, uint64_t words[WORDS_PER_PAGE])
-{
-	struct ua_arena *a = d->obj->maps[d->arena_idx]->arena;
-	uint8_t *base = ua_arena_prog_base(a);
-
-	for (unsigned w = 0; w < WORDS_PER_PAGE; w++)
-		words[w] = ua_probe_load(ua_arena_prog_addr(base, d->ubase + pgoff * PAGE_SZ, 0) +
-					 8 * w, 8);
-}
-
 /* ---- public entry points ---- */
 
 int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_prog,
@@ -359,6 +443,7 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	struct ua_kobj_map_desc *maps = NULL;
 	struct ua_kobj_prog_desc *progs = NULL;
 	struct ua_kobj_reloc **relocs = NULL;
+	struct ua_insn **insns = NULL;
 	char (*names)[16] = NULL;
 	struct ua_kobj_desc desc = { 0 };
 	struct ua_kdiff *d;
@@ -379,7 +464,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	names = calloc(obj->n_maps + 1, sizeof(*names));
 	progs = calloc(obj->n_progs + 1, sizeof(*progs));
 	relocs = calloc(obj->n_progs + 1, sizeof(*relocs));
-	if (!d || !maps || !names || !progs || !relocs) {
+	insns = calloc(obj->n_progs + 1, sizeof(*insns));
+	if (!d || !maps || !names || !progs || !relocs || !insns) {
 		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		goto out;
 	}
@@ -398,7 +484,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		d->kprog_of[i] = UINT32_MAX;
 		if (!p->prog || (only_prog && strcmp(p->name, only_prog)))
 			continue;
-		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], err, err_sz);
+		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs], err,
+				    err_sz);
 		if (!ret)
 			d->kprog_of[i] = n_progs++;
 	}
@@ -412,14 +499,19 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	if (!ret)
 		ret = copy_entries(d, err, err_sz);
 	if (!ret && d->arena_idx >= 0) {
-		ret = ua_probe_init();
+		ret = load_reader(d, err, err_sz);
 		if (!ret)
-			ret = load_reader(d, err, err_sz);
+			ret = ua_karena_attach(ua_kobj_map_fd(d->ko, (uint32_t)d->arena_idx),
+					       (uint8_t *)(uintptr_t)d->kbase, d->arena_size,
+					       &d->kops, err, err_sz);
 	}
 out:
 	for (uint32_t i = 0; relocs && i <= n_progs; i++)
 		free(relocs[i]);
+	for (uint32_t i = 0; insns && i <= n_progs; i++)
+		free(insns[i]);
 	free(relocs);
+	free(insns);
 	free(progs);
 	free(names);
 	free(maps);
@@ -437,7 +529,9 @@ void ua_kdiff_destroy(struct ua_kdiff *d)
 		return;
 	if (d->reader_fd >= 0)
 		close(d->reader_fd);
+	ua_karena_destroy(d->kops);
 	ua_kobj_close(d->ko);
+	free(d->image);
 	free(d->kprog_of);
 	free(d);
 }
@@ -458,26 +552,18 @@ int ua_kdiff_kernel_prog(const struct ua_kdiff *d, const char *name)
 /*
  * Programs that index per-CPU data in the arena (bpf_arena_alloc.h keeps a
  * page-fragment cursor per CPU) only match uarena when both run with the
- * same CPU id. SYSCALL programs run in the caller's context and take no
- * BPF_F_TEST_RUN_ON_CPU, so the calling thread is pinned for the call.
+ * same CPU id. BPF_F_TEST_RUN_ON_CPU is only for raw tracepoints; SYSCALL,
+ * XDP and skb programs run on the calling CPU, so the calling thread is
+ * pinned for the call.
  */
 int ua_kdiff_kernel_test_run(struct ua_kdiff *d, const char *name, uint32_t cpu,
 			     struct ua_kbpf_test_run *run)
 {
 	int idx = ua_kdiff_kernel_prog(d, name), ret;
-	const struct ua_program *p = NULL;
 	cpu_set_t old, one;
 
 	if (idx < 0)
 		return idx;
-	for (size_t i = 0; i < d->obj->n_progs; i++)
-		if (!strcmp(d->obj->progs[i].name, name))
-			p = &d->obj->progs[i];
-	if (p && p->type != UA_PROG_TYPE_SYSCALL) {
-		run->flags |= 1u; /* BPF_F_TEST_RUN_ON_CPU */
-		run->cpu = cpu;
-		return ua_kobj_test_run(d->ko, (uint32_t)idx, run);
-	}
 	if (sched_getaffinity(0, sizeof(old), &old) != 0)
 		return -errno;
 	CPU_ZERO(&one);
@@ -586,27 +672,66 @@ out:
 	return diffs;
 }
 
+/*
+ * Pages worth reading: those the kernel's allocator has taken (scan program)
+ * and those resident in uarena's shared file (mincore on its user view: an
+ * allocated or host-touched page exists in the file, a free one does not).
+ * Every other page reads as zeros on both sides, so it cannot differ.
+ */
 static int compare_arena(struct ua_kdiff *d, FILE *out)
 {
-	uint64_t uw[WORDS_PER_PAGE], kw[WORDS_PER_PAGE];
-	uint64_t pages = d->arena_size / PAGE_SZ;
-	int diffs = 0, ret;
+	uint64_t uw[WORDS_PER_PAGE], kw[WORDS_PER_PAGE], pages = d->arena_size / PAGE_SZ;
+	uint64_t pg = 0, kbusy = 0;
+	bool kbusy_known = false;
+	const uint8_t *ubase = (const uint8_t *)(uintptr_t)d->ubase;
+	unsigned char *resident = malloc(pages ? pages : 1);
+	int diffs = 0, ret = 0;
 	char what[96];
 	long at;
 
-	for (uint64_t pg = 0; pg < pages; pg++) {
-		ret = kernel_page(d, pg, kw);
+	if (!resident)
+		return -ENOMEM;
+	if (mincore((void *)(uintptr_t)d->ubase, d->arena_size, resident) != 0) {
+		free(resident);
+		return -errno;
+	}
+	while (pg < pages) {
+		uint64_t next;
+
+		if (!kbusy_known || kbusy < pg) {
+			kbusy_known = true;
+			ret = ua_karena_next_busy(d->kops, pg, pages, &kbusy);
+			if (ret == -ENOENT)
+				kbusy = pages;
+			else if (ret)
+				break;
+			ret = 0;
+		}
+		next = kbusy;
+		for (uint64_t u = pg; u < next; u++)
+			if (resident[u] & 1) {
+				next = u;
+				break;
+			}
+		if (next >= pages)
+			break;
+		ret = kernel_page(d, next, kw);
 		if (ret)
-			return ret;
-		uarena_page(d, pg, uw);
+			break;
+		if (resident[next] & 1)
+			memcpy(uw, ubase + next * PAGE_SZ, PAGE_SZ);
+		else
+			memset(uw, 0, PAGE_SZ);
 		at = first_diff(d, (const uint8_t *)uw, (const uint8_t *)kw, PAGE_SZ);
 		if (at >= 0) {
-			snprintf(what, sizeof(what), "arena page %llu", (unsigned long long)pg);
+			snprintf(what, sizeof(what), "arena page %llu", (unsigned long long)next);
 			report_bytes(out, what, (const uint8_t *)uw, (const uint8_t *)kw, PAGE_SZ, at);
 			diffs++;
 		}
+		pg = next + 1;
 	}
-	return diffs;
+	free(resident);
+	return ret ? ret : diffs;
 }
 
 int ua_kdiff_compare(struct ua_kdiff *d, FILE *out)

@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct kobj_map {
@@ -40,13 +41,76 @@ struct ua_kobj {
 	int btf_fd;
 };
 
+/* The child's half of map_arena: map at the fixed address, copy the image, leave. */
+_Noreturn static void arena_child(int fd, const struct ua_kobj_map_desc *d, uint64_t at,
+				   size_t size)
+{
+	void *base;
+
+	if (ua_kbpf_arena_mmap(fd, (void *)(uintptr_t)at, size, PROT_READ | PROT_WRITE, true,
+			       &base) != 0 || (uint64_t)(uintptr_t)base != at)
+		_exit(1);
+	if (d->init)
+		memcpy((uint8_t *)base + d->init_offset, d->init, d->init_size);
+	_exit(0);
+}
+
+/*
+ * mmap (which fixes user_vm_start) and the image copy through the user view
+ * (which faults those pages in, as with libbpf). With mmap_in_child this
+ * happens in a short-lived child: for an address this process cannot map
+ * (e.g. uarena's own arena sits there). The kernel keeps user_vm_start and
+ * the pages after the child's mapping is gone; this process has no mapping.
+ */
+static int map_arena(struct kobj_map *m, const struct ua_kobj_map_desc *d,
+		     const struct ua_kbpf_map_attr *attr, uint32_t idx, char *err, size_t err_sz)
+{
+	size_t size = (size_t)attr->max_entries * (size_t)sysconf(_SC_PAGESIZE);
+	int ret, status;
+	void *base;
+	pid_t pid;
+
+	m->arena_size = size;
+	if (d->init && (d->init_offset > size || d->init_size > size - d->init_offset))
+		return ua_errf(err, err_sz, -E2BIG,
+			       "kernel: map %u '%s': arena image (%u bytes at %llu) exceeds the arena",
+			       idx, attr->name, d->init_size, (unsigned long long)d->init_offset);
+	if (!d->mmap_in_child) {
+		ret = ua_kbpf_arena_mmap(m->fd, (void *)(uintptr_t)attr->map_extra, size,
+					 PROT_READ | PROT_WRITE, attr->map_extra != 0, &base);
+		if (ret)
+			return ua_errf(err, err_sz, ret, "kernel: map %u '%s': mmap of arena: %s",
+				       idx, attr->name, ua_strerror(ret));
+		m->arena = base;
+		if (d->init)
+			memcpy(m->arena + d->init_offset, d->init, d->init_size);
+		return 0;
+	}
+	if (!attr->map_extra)
+		return ua_errf(err, err_sz, -EINVAL,
+			       "kernel: map %u '%s': mapping in a child needs map_extra", idx,
+			       attr->name);
+	pid = fork();
+	if (pid < 0)
+		return ua_errf(err, err_sz, -errno, "kernel: map %u '%s': fork: %s", idx, attr->name,
+			       strerror(errno));
+	if (pid == 0)
+		arena_child(m->fd, d, attr->map_extra, size);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ua_errf(err, err_sz, -errno, "kernel: map %u: waitpid", idx);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ua_errf(err, err_sz, -EBUSY,
+			       "kernel: map %u '%s': mmap of arena at 0x%llx failed in the child", idx,
+			       attr->name, (unsigned long long)attr->map_extra);
+	return 0;
+}
+
 static int create_map(struct kobj_map *m, const struct ua_kobj_map_desc *d, uint32_t idx,
 		      char *err, size_t err_sz)
 {
 	struct ua_kbpf_map_attr attr = d->attr;
-	long page = sysconf(_SC_PAGESIZE);
 	uint32_t key = 0;
-	void *base;
 	int ret;
 
 	memset(attr.name, 0, sizeof(attr.name));
@@ -58,21 +122,9 @@ static int create_map(struct kobj_map *m, const struct ua_kobj_map_desc *d, uint
 	m->fd = ret;
 
 	if (attr.map_type == UA_KBPF_MAP_TYPE_ARENA) {
-		m->arena_size = (size_t)attr.max_entries * (size_t)page;
-		ret = ua_kbpf_arena_mmap(m->fd, (void *)(uintptr_t)attr.map_extra, m->arena_size,
-					 PROT_READ | PROT_WRITE, attr.map_extra != 0, &base);
+		ret = map_arena(m, d, &attr, idx, err, err_sz);
 		if (ret)
-			return ua_errf(err, err_sz, ret, "kernel: map %u '%s': mmap of arena: %s",
-				       idx, attr.name, ua_strerror(ret));
-		m->arena = base;
-		if (d->init && (d->init_offset > m->arena_size ||
-				d->init_size > m->arena_size - d->init_offset))
-			return ua_errf(err, err_sz, -E2BIG,
-				       "kernel: map %u '%s': arena image (%u bytes at %llu) exceeds the arena",
-				       idx, attr.name, d->init_size,
-				       (unsigned long long)d->init_offset);
-		if (d->init)
-			memcpy(m->arena + d->init_offset, d->init, d->init_size);
+			return ret;
 	} else if (d->init) {
 		uint8_t *value;
 
@@ -115,7 +167,8 @@ static int apply_reloc(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, st
 	int id;
 
 	if (i >= p->insn_cnt)
-		return ua_errf(err, err_sz, -EINVAL, "kernel: prog '%s': relocation at insn %u past the end (%u insns)",
+		return ua_errf(err, err_sz, -EINVAL,
+			       "kernel: prog '%s': relocation at insn %u past the end (%u insns)",
 			       name, i, p->insn_cnt);
 	switch (r->kind) {
 	case UA_KOBJ_RELOC_MAP_FD:
@@ -165,8 +218,8 @@ static int apply_reloc(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, st
 		       name, i, (int)r->kind);
 }
 
-static int load_prog(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p, struct ua_kbtf **vmlinux,
-		     char *err, size_t err_sz)
+static int load_prog(struct ua_kobj *ko, const struct ua_kobj_prog_desc *p,
+		     struct ua_kbtf **vmlinux, char *err, size_t err_sz)
 {
 	struct ua_kbpf_prog_attr pa = {
 		.prog_type = p->prog_type,

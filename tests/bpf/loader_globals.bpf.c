@@ -116,3 +116,22 @@ int write_rodata(void *ctx)
 	*(volatile int *)&rodata_var = 5;
 	return 0;
 }
+
+/* Two runs must never share a CPU id at the same time (the arena spin lock's
+ * per-CPU queue nodes rely on it): count overlaps per id. */
+unsigned long busy[8];
+unsigned long overlaps;
+volatile unsigned long spin;
+
+SEC("syscall")
+int cpu_exclusive(void *ctx)
+{
+	unsigned int c = bpf_get_smp_processor_id() & 7;
+
+	if (__sync_fetch_and_add(&busy[c], 1) != 0)
+		__sync_fetch_and_add(&overlaps, 1);
+	for (int i = 0; i < 200; i++)
+		spin++;
+	__sync_fetch_and_sub(&busy[c], 1);
+	return c;
+}

@@ -30,6 +30,17 @@ struct {
 	__uint(max_entries, 4096);
 } rb SEC(".maps");
 
+/* numa_node is accepted (placement is not modelled); pinning is ignored. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_NUMA_NODE);
+	__uint(numa_node, 0);
+	__uint(pinning, 1); /* LIBBPF_PIN_BY_NAME */
+} pinned SEC(".maps");
+
 SEC("syscall")
 int uses_hash(void *ctx)
 {
@@ -53,6 +64,22 @@ int percpu_and_ringbuf(void *ctx)
 	if (bpf_ringbuf_output(&rb, &rec, sizeof(rec), 0))
 		return -2;
 	return cpu;
+}
+
+/* Counts runs per CPU id in the hash map, atomically on the map value. */
+SEC("syscall")
+int count_per_cpu(void *ctx)
+{
+	__u32 k = bpf_get_smp_processor_id();
+	__u64 *v = bpf_map_lookup_elem(&hmap, &k);
+
+	if (!v) {
+		__u64 one = 1;
+
+		return bpf_map_update_elem(&hmap, &k, &one, BPF_NOEXIST);
+	}
+	__sync_fetch_and_add(v, 1);
+	return 0;
 }
 
 /* Uses the maps without helpers: loads even without the helper registry. */

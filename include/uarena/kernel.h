@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uarena public API: the same object in uarena and in the running kernel.
+ *
+ * ua_kernel_diff() opens a clang-compiled .bpf.o in uarena, builds its twin
+ * in the kernel through raw bpf() (maps with the same contents, the arena's
+ * globals, the programs as uarena linked them), runs one program on both
+ * with the same input and CPU id, and reports every difference: return
+ * value, output packet, map contents, arena pages. Needs root (or CAP_BPF
+ * and CAP_PERFMON) and a kernel with BPF arenas (6.9+, reserve_pages 6.17+).
+ *
+ * Known limit: programs using CO-RE on kernel structs (struct bpf_map,
+ * struct bpf_arena) get uarena's field offsets in the kernel too. The
+ * kernel arena sits at the object's map_extra when it has one, else in
+ * another 4 GiB window with the same low 32 bits as uarena's (user-form
+ * pointers are then compared up to that difference).
+ */
+#ifndef UARENA_KERNEL_H
+#define UARENA_KERNEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uarena/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ua_kernel_diff_opts {
+	size_t sz;
+	const char *prog;        /* program name; NULL = the object's first */
+	const void *data_in;     /* packet for xdp/tc/socket programs */
+	uint32_t data_size_in;
+	const void *ctx_in;      /* context for other programs */
+	uint32_t ctx_size_in;
+	uint32_t cpu;            /* CPU id both runs see (default 0) */
+	FILE *report;            /* one line per difference; NULL = none */
+	char *err_buf;
+	size_t err_buf_sz;
+	size_t : 0;
+};
+#define ua_kernel_diff_opts__last_field err_buf_sz
+
+/*
+ * Returns the number of differences (0: uarena and the kernel agree), or
+ * -errno when a side could not load or run the program (-EPERM: no bpf()
+ * rights; err_buf then names the side and the reason, with the verifier's
+ * log for a kernel rejection).
+ */
+UA_API int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

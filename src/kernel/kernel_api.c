@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public face of the kernel backend (include/uarena/kernel.h): one call
+ * that runs a program in uarena and in the kernel and reports differences.
+ * Model: open in uarena (only the chosen program prepared), build the kernel
+ * twin from that (src/kernel/kdiff.c), run both with the same input pinned
+ * to the same CPU id, compare return values, output packets, then maps and
+ * arena pages.
+ */
+#include "kernel.h"
+
+#include "internal.h"
+
+#include <uarena/kernel.h>
+#include <uarena/object.h>
+
+#include <stdlib.h>
+
+#define OUT_SLACK 4096 /* room for programs that grow the packet */
+
+struct runs {
+	struct ua_test_run_opts u;
+	struct ua_kbpf_test_run k;
+	uint8_t *uout, *kout;
+	char uerr[512];
+};
+
+static int run_both(struct ua_kdiff *d, struct ua_program *p, const struct ua_kernel_diff_opts *o,
+		    struct runs *r, char *err, size_t err_sz)
+{
+	const char *name = ua_program_name(p);
+	uint32_t data_sz = OPTS_GET(o, data_size_in, 0), cap = data_sz + OUT_SLACK;
+	const void *data = OPTS_GET(o, data_in, NULL);
+	uint32_t cpu = OPTS_GET(o, cpu, 0);
+	int ret;
+
+	r->uout = calloc(1, cap);
+	r->kout = calloc(1, cap);
+	if (!r->uout || !r->kout)
+		return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+	r->u = (struct ua_test_run_opts){
+		.sz = sizeof(r->u), .data_in = data, .data_size_in = data_sz,
+		.data_out = data ? r->uout : NULL, .data_size_out = data ? cap : 0,
+		.ctx_in = OPTS_GET(o, ctx_in, NULL), .ctx_size_in = OPTS_GET(o, ctx_size_in, 0),
+		.flags = UA_F_TEST_RUN_ON_CPU, .cpu = cpu,
+		.err_buf = r->uerr, .err_buf_sz = sizeof(r->uerr),
+	};
+	/* SYSCALL programs get their ctx written back: give the kernel a copy. */
+	void *kctx = NULL;
+
+	if (r->u.ctx_size_in) {
+		kctx = malloc(r->u.ctx_size_in);
+		if (!kctx)
+			return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+		memcpy(kctx, r->u.ctx_in, r->u.ctx_size_in);
+	}
+	r->k = (struct ua_kbpf_test_run){
+		.data_in = data, .data_size_in = data_sz,
+		.data_out = data ? r->kout : NULL, .data_size_out = data ? cap : 0,
+		.ctx_in = kctx, .ctx_size_in = r->u.ctx_size_in,
+	};
+	ret = ua_program_test_run(p, &r->u);
+	if (ret) {
+		free(kctx);
+		return ua_errf(err, err_sz, ret, "uarena: prog '%s' did not run: %s", name,
+			       r->uerr[0] ? r->uerr : ua_strerror(ret));
+	}
+	ret = ua_kdiff_kernel_test_run(d, name, cpu, &r->k);
+	free(kctx);
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: prog '%s' did not run: BPF_PROG_TEST_RUN %s",
+			       name, ua_strerror(ret));
+	return 0;
+}
+
+static int compare_runs(const struct runs *r, const char *name, FILE *out)
+{
+	int diffs = 0;
+
+	if (r->u.retval != r->k.retval) {
+		fprintf(out, "prog '%s': retval uarena %u (%d), kernel %u (%d)\n", name, r->u.retval,
+			(int32_t)r->u.retval, r->k.retval, (int32_t)r->k.retval);
+		diffs++;
+	}
+	if (r->u.data_size_out != r->k.data_size_out) {
+		fprintf(out, "prog '%s': packet out uarena %u bytes, kernel %u bytes\n", name,
+			r->u.data_size_out, r->k.data_size_out);
+		diffs++;
+	} else {
+		for (uint32_t i = 0; i < r->u.data_size_out; i++) {
+			if (r->uout[i] != r->kout[i]) {
+				fprintf(out, "prog '%s': packet out differs at byte %u: uarena %02x, kernel %02x\n",
+					name, i, r->uout[i], r->kout[i]);
+				diffs++;
+				break;
+			}
+		}
+	}
+	return diffs;
+}
+
+int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts)
+{
+	char *err = OPTS_GET(opts, err_buf, NULL);
+	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
+	const char *prog = OPTS_GET(opts, prog, NULL);
+	FILE *out = OPTS_GET(opts, report, NULL), *sink = NULL;
+	struct ua_object *obj = NULL;
+	struct ua_kdiff *d = NULL;
+	struct ua_program *p;
+	struct runs r = { 0 };
+	char why[256];
+	int ret, diffs;
+
+	if (!OPTS_VALID(opts, ua_kernel_diff_opts))
+		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: bad opts (unknown fields set)");
+	if (!path)
+		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: no object path");
+	ret = ua_kbpf_available(why, sizeof(why));
+	if (ret)
+		return ua_errf(err, err_sz, ret, "%s", why);
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = err_sz, .only_prog = prog);
+	ret = ua_object_open(path, &oo, &obj);
+	if (ret)
+		return ret;
+	p = prog ? ua_object_find_program(obj, prog) : ua_object_next_program(obj, NULL);
+	if (!p || !ua_program_prepared(p)) {
+		ret = ua_errf(err, err_sz, -ENOENT, "kernel: diff: %s: no program %s", path,
+			      prog ? prog : "in the object");
+		goto out;
+	}
+	ret = ua_kdiff_create(obj, path, ua_program_name(p), &d, err, err_sz);
+	if (ret)
+		goto out;
+	ret = run_both(d, p, opts, &r, err, err_sz);
+	if (ret)
+		goto out;
+	if (!out)
+		out = sink = fopen("/dev/null", "w");
+	if (!out) {
+		ret = ua_errf(err, err_sz, -errno, "kernel: diff: cannot open /dev/null");
+		goto out;
+	}
+	diffs = compare_runs(&r, ua_program_name(p), out);
+	ret = ua_kdiff_compare(d, out);
+	if (ret >= 0)
+		ret += diffs;
+	else
+		ua_errf(err, err_sz, ret, "kernel: diff: comparing state: %s", ua_strerror(ret));
+out:
+	if (sink)
+		fclose(sink);
+	free(r.uout);
+	free(r.kout);
+	ua_kdiff_destroy(d);
+	ua_object_close(obj);
+	return ret;
+}
