@@ -9,9 +9,8 @@
  * Not here, because the kernel twin (src/kernel/kdiff.c) cannot express them
  * yet: programs using CO-RE on map structs (arena_verifier_core: the twin
  * runs uarena's relocated instructions, whose field offsets describe
- * uarena's struct bpf_map), and programs needing BTF func_info (global
- * subprograms in arena_strsearch, bpf_loop callbacks in arena_loop: the twin
- * loads without .BTF.ext, so the verifier rejects or re-walks them).
+ * uarena's struct bpf_map), and programs needing BTF func_info (bpf_loop
+ * callbacks in arena_loop: the twin loads without .BTF.ext).
  */
 #include "test.h"
 
@@ -102,3 +101,4 @@ TEST(progs_kernel, request_partially_reserved)
 }
 TEST(progs_kernel, free_reserved) { both_return_zero_large("arena_large", "free_reserved"); }
 TEST(progs_kernel, arena_atomics) { both_return_zero("arena_atomics", "arena_atomics"); }
+TEST(progs_kernel, arena_strsearch) { both_return_zero("arena_strsearch", "arena_strsearch"); }
