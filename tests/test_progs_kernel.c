@@ -3,6 +3,8 @@
  * The kernel-style arena programs (tests/bpf/arena_*.bpf.c) run in the real
  * kernel as well (through the kernel module's diff engine): each must return
  * 0 there too, and the arena contents must agree with uarena's afterwards.
+ * The list and hash-table examples run the same way: what BPF builds in the
+ * arena is byte-identical (pointers up to the arena base) in the kernel.
  * This is what makes the expectations in test_progs.c kernel facts rather
  * than our reading of the selftests. SKIPs without bpf().
  *
@@ -17,11 +19,22 @@
 #include "kernel.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <uarena.h>
 
-static void run_both(const char *obj_name, const char *prog, bool compare)
+#include "../examples/arena_list.h"
+
+typedef void (*prep_fn)(struct ua_object *obj);
+
+/*
+ * Opens obj_name, lets prep set inputs (the twin copies the maps as they are),
+ * builds the kernel twin, runs each of progs (NULL-terminated) on both sides
+ * with CPU id 0 — all must return 0 — and compares maps and arena pages.
+ */
+static void run_sequence(const char *obj_name, const char *const *progs, bool compare,
+			 prep_fn prep)
 {
 	char path[512], err[2048] = "", why[256], *report = NULL;
 	const char *dir = getenv("UA_BPF_DIR");
@@ -36,23 +49,28 @@ static void run_both(const char *obj_name, const char *prog, bool compare)
 		SKIP("bpf(): %s", why);
 	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir && *dir ? dir : "build/bpf", obj_name);
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
-		.only_prog = prog);
+		.only_prog = progs[1] ? NULL : progs[0]);
 	ret = ua_object_open(path, &o, &obj);
 	if (ret)
 		ua_test_fail(__FILE__, __LINE__, "open %s: %s", path, err);
 	REQUIRE_EQ(ret, 0);
-	ret = ua_kdiff_create(obj, path, prog, &d, err, sizeof(err));
+	if (prep)
+		prep(obj);
+	ret = ua_kdiff_create(obj, path, progs[1] ? NULL : progs[0], &d, err, sizeof(err));
 	if (ret)
 		ua_test_fail(__FILE__, __LINE__, "kernel twin of %s: %s", path, err);
 	REQUIRE_EQ(ret, 0);
 
-	UA_OPTS(ua_test_run_opts, uo, .err_buf = err, .err_buf_sz = sizeof(err),
-		.flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
-	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, prog), &uo), 0);
-	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, prog, 0, &kr), 0);
-	if (uo.retval || kr.retval)
-		ua_test_fail(__FILE__, __LINE__, "%s: uarena returned %u, kernel %u (0 = all checks held)",
-			     prog, uo.retval, kr.retval);
+	for (const char *const *prog = progs; *prog; prog++) {
+		UA_OPTS(ua_test_run_opts, uo, .err_buf = err, .err_buf_sz = sizeof(err),
+			.flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
+		REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, *prog), &uo), 0);
+		REQUIRE_EQ(ua_kdiff_kernel_test_run(d, *prog, 0, &kr), 0);
+		if (uo.retval || kr.retval)
+			ua_test_fail(__FILE__, __LINE__,
+				     "%s: uarena returned %u, kernel %u (0 = all checks held)", *prog,
+				     uo.retval, kr.retval);
+	}
 
 	if (compare) {
 		f = open_memstream(&report, &len);
@@ -61,11 +79,18 @@ static void run_both(const char *obj_name, const char *prog, bool compare)
 		fclose(f);
 		if (n != 0)
 			ua_test_fail(__FILE__, __LINE__, "%s: %d differences after the run:\n%s",
-				     prog, n, report ? report : "");
+				     obj_name, n, report ? report : "");
 		free(report);
 	}
 	ua_kdiff_destroy(d);
 	ua_object_close(obj);
+}
+
+static void run_both(const char *obj_name, const char *prog, bool compare)
+{
+	const char *const progs[] = { prog, NULL };
+
+	run_sequence(obj_name, progs, compare, NULL);
 }
 
 /* Return values and the whole arena compared. */
@@ -102,3 +127,36 @@ TEST(progs_kernel, request_partially_reserved)
 TEST(progs_kernel, free_reserved) { both_return_zero_large("arena_large", "free_reserved"); }
 TEST(progs_kernel, arena_atomics) { both_return_zero("arena_atomics", "arena_atomics"); }
 TEST(progs_kernel, arena_strsearch) { both_return_zero("arena_strsearch", "arena_strsearch"); }
+
+/* The examples, as sequences: what BPF builds in the arena is the same in the kernel. */
+static void list_prep(struct ua_object *obj)
+{
+	struct ua_map *bss = NULL;
+
+	for (struct ua_map *m = ua_object_next_map(obj, NULL); m; m = ua_object_next_map(obj, m))
+		if (strstr(ua_map_name(m), ".bss"))
+			bss = m;
+	REQUIRE(bss != NULL);
+	((struct list_globals *)ua_map_mmaped(bss, NULL))->cnt = 100;
+}
+
+TEST(progs_kernel, example_arena_list)
+{
+	const char *const progs[] = { "arena_list_add", "arena_list_del", NULL };
+
+	run_sequence("arena_list", progs, true, list_prep);
+}
+
+TEST(progs_kernel, example_arena_htab)
+{
+	const char *const progs[] = { "arena_htab_build", NULL };
+
+	run_sequence("arena_htab", progs, true, NULL);
+}
+
+TEST(progs_kernel, example_arena_htab_asm)
+{
+	const char *const progs[] = { "arena_htab_build", NULL };
+
+	run_sequence("arena_htab_asm", progs, true, NULL);
+}
