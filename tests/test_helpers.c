@@ -170,6 +170,7 @@ TEST(helpers, printk_format_subset)
 {
 	char out[256];
 	uint8_t ip4[4] = { 10, 0, 2, 15 };
+	uint8_t ip6[16] = { 0xfe, 0x80, [15] = 1 };
 
 	CHECK_EQ(fmt(out, sizeof(out), "a=%d b=%u c=%x", (uint32_t)-5, 7, 255), 13);
 	CHECK_STR(out, "a=-5 b=7 c=ff");
@@ -193,6 +194,8 @@ TEST(helpers, printk_format_subset)
 	CHECK_STR(out, "ffff888812345678 0000000000000010");
 	fmt(out, sizeof(out), "%pI4 %pi4", P(ip4), P(ip4), 0);
 	CHECK_STR(out, "10.0.2.15 010.000.002.015");
+	fmt(out, sizeof(out), "%pI6|%pi6", P(ip6), P(ip6), 0);
+	CHECK_STR(out, "fe80:0000:0000:0000:0000:0000:0000:0001|fe800000000000000000000000000001");
 	/* Output longer than the buffer: truncated, full length returned. */
 	CHECK_EQ(fmt(out, 6, "%d-%d", 12345, 67890, 0), 11);
 	CHECK_STR(out, "12345");

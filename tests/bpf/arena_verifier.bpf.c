@@ -55,7 +55,9 @@ int basic_alloc1(void *ctx)
 		return 9;
 	if (*page1 != 1)
 		return 10;
-	if ((__u64)page1 != ARENA_BASE) /* user-form address of page 0 */
+	/* A user-form address: page 0's low 32 bits, and upper bits set (hi32 of
+	 * user_vm_start, which a relocated twin of this arena may choose). */
+	if ((__u32)(__u64)page1 != (__u32)ARENA_BASE || !((__u64)page1 >> 32))
 		return 11;
 	return 0;
 }
