@@ -451,12 +451,16 @@ static void *spin_thread_fn(void *arg)
 
 /*
  * One thread per CPU (up to 4), each taking the arena lock 1000 times: no
- * update may be lost on either side (counter = threads * 1000), and the
- * arena (lock word, per-CPU queue nodes, counter) must end identical.
+ * update may be lost on either side (counter = threads * 1000), and the lock
+ * must be free afterwards on both sides (one more uncontended run takes it).
+ * The rest of the arena is not compared: which per-CPU queue nodes were used,
+ * and the `locked` words they were left with, depend on how the threads
+ * interleaved, on either side (seen: qnodes[0][0].locked 1 in the kernel and
+ * 0 in uarena in one run in four).
  */
 TEST(kernel_diff, arena_spin_lock_contention_agrees)
 {
-	char err[2048] = "", why[256], *report = NULL;
+	char err[2048] = "", why[256];
 	const char *path;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 	struct spin_thread t[4];
@@ -467,8 +471,6 @@ TEST(kernel_diff, arena_spin_lock_contention_agrees)
 	int n = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
 	struct ua_kbpf_test_run kr = { 0 };
 	UA_OPTS(ua_test_run_opts, uo, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
-	size_t len = 0;
-	FILE *f;
 
 	if (ua_kbpf_available(why, sizeof(why)) != 0)
 		SKIP("bpf(): %s", why);
@@ -492,13 +494,16 @@ TEST(kernel_diff, arena_spin_lock_contention_agrees)
 	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, "read_counter", 0, &kr), 0);
 	CHECK_EQ(uo.retval, 1000 * n);
 	CHECK_EQ(kr.retval, 1000 * n);
-	f = open_memstream(&report, &len);
-	REQUIRE(f != NULL);
-	CHECK_EQ(ua_kdiff_compare(d, f), 0);
-	fclose(f);
-	if (report[0])
-		printf("%s", report);
-	free(report);
+	for (int side = 0; side < 2; side++) {
+		t[0] = (struct spin_thread){ obj, d, 0, side == 1, -1, 99 };
+		spin_thread_fn(&t[0]);
+		CHECK_EQ(t[0].ret, 0);
+		CHECK_EQ(t[0].retval, 0);
+	}
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "read_counter"), &uo), 0);
+	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, "read_counter", 0, &kr), 0);
+	CHECK_EQ(uo.retval, 1000 * (n + 1));
+	CHECK_EQ(kr.retval, 1000 * (n + 1));
 	ua_kdiff_destroy(d);
 	ua_object_close(obj);
 }
