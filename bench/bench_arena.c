@@ -15,6 +15,9 @@
  *   and teardown outside the timed loop, best of RUNS fresh mappings.
  * arena_first_touch/uarena_allocated: the same on pages allocated by
  *   ua_arena_alloc_pages first (the fault only zeroes and maps the page).
+ * arena_first_touch/uarena_alloc_and_touch: the same, with the one
+ *   ua_arena_alloc_pages(TOUCH_PAGES) call inside the timed loop: what host
+ *   code pays per page to populate an arena when it allocates before touching.
  * arena_first_touch/memfd, anon_shared, anon_private: the same loop over a
  *   plain memfd MAP_SHARED mapping, a MAP_SHARED|MAP_ANONYMOUS one (shmem
  *   too) and a MAP_PRIVATE|MAP_ANONYMOUS one (no THP), without uarena. They
@@ -113,6 +116,7 @@ BENCH(arena_alloc_free_1page, uarena_fragmented, 2)
 enum touch_backing {
 	TOUCH_UARENA,           /* unallocated arena pages */
 	TOUCH_UARENA_ALLOCATED, /* pages from ua_arena_alloc_pages */
+	TOUCH_UARENA_ALLOC_TIMED, /* the same, the alloc call timed too */
 	TOUCH_MEMFD,            /* the mechanism under uarena, alone */
 	TOUCH_ANON_SHARED,
 	TOUCH_ANON_PRIVATE,
@@ -128,6 +132,7 @@ static uint8_t *touch_setup(enum touch_backing kind, size_t len, struct ua_arena
 	switch (kind) {
 	case TOUCH_UARENA:
 	case TOUCH_UARENA_ALLOCATED:
+	case TOUCH_UARENA_ALLOC_TIMED:
 		*a = bench_arena(TOUCH_PAGES, false);
 		if (!*a)
 			return NULL;
@@ -168,6 +173,10 @@ static double touch_once(enum touch_backing kind, bool read)
 		return -1;
 	}
 	t0 = bench_now_ns();
+	if (kind == TOUCH_UARENA_ALLOC_TIMED && !ua_arena_alloc_pages(a, NULL, TOUCH_PAGES, -1, 0)) {
+		ua_arena_destroy(a);
+		return -1;
+	}
 	if (read) {
 		for (size_t off = 0; off < len; off += page)
 			sum += base[off];
@@ -213,17 +222,22 @@ BENCH(arena_first_touch, uarena_allocated, 2)
 	return best_touch(TOUCH_UARENA_ALLOCATED, false);
 }
 
-BENCH(arena_first_touch, memfd, 3)
+BENCH(arena_first_touch, uarena_alloc_and_touch, 3)
+{
+	return best_touch(TOUCH_UARENA_ALLOC_TIMED, false);
+}
+
+BENCH(arena_first_touch, memfd, 4)
 {
 	return best_touch(TOUCH_MEMFD, false);
 }
 
-BENCH(arena_first_touch, anon_shared, 4)
+BENCH(arena_first_touch, anon_shared, 5)
 {
 	return best_touch(TOUCH_ANON_SHARED, false);
 }
 
-BENCH(arena_first_touch, anon_private, 5)
+BENCH(arena_first_touch, anon_private, 6)
 {
 	return best_touch(TOUCH_ANON_PRIVATE, false);
 }
