@@ -90,6 +90,13 @@ static const struct reject_case rejects[] = {
 	{ "ld_imm64 bad second", { UA_INSN(UA_LD | UA_IMM | UA_DW, 0, 0, 0, 1),
 				   UA_INSN(0x07, 0, 0, 0, 0), UA_EXIT_INSN() }, 3, 0,
 	  "isa: insn 1: invalid second half of ld_imm64" },
+	{ "ld_imm64 map_fd with offset", { UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_FD, 0x100000003ull),
+					   UA_MOV64_IMM(0, 0), UA_EXIT_INSN() }, 4, 0,
+	  "isa: insn 0: unrecognized bpf_ld_imm64 insn (map_fd with nonzero second imm 1)" },
+	{ "ld_imm64 map_idx with offset", { UA_MOV64_IMM(0, 0),
+					    UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX, 0xffffffff00000000ull),
+					    UA_EXIT_INSN() }, 4, 0,
+	  "isa: insn 1: unrecognized bpf_ld_imm64 insn (map_idx with nonzero second imm -1)" },
 	{ "ld_imm64 bad pseudo", { UA_LD_IMM64_RAW(0, 7, 1), UA_EXIT_INSN() }, 3, 0,
 	  "isa: insn 0: invalid ld_imm64 pseudo type (src_reg) (lddw, code 0x18)" },
 	{ "no exit", { UA_MOV64_IMM(0, 0) }, 1, 0,
@@ -203,6 +210,27 @@ TEST(isa, accepts_every_extension)
 
 	CHECK_EQ(ua_isa_validate(prog, N(prog), UA_ISA_HAS_ARENA, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
+}
+
+/* Only the *_VALUE pseudo forms may carry an offset in the second imm (kernel rule). */
+TEST(isa, ld_imm64_map_forms_second_imm)
+{
+	static const struct ua_insn prog[] = {
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_FD, 3),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX, 0),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_VALUE, 0x0000000700000003ull),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX_VALUE, 0xffffffff00000001ull),
+		UA_MOV64_IMM(0, 0), UA_EXIT_INSN(),
+	};
+	struct ua_insn bad[N(prog)];
+	char err[256] = "";
+
+	CHECK_EQ(ua_isa_validate(prog, N(prog), 0, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	memcpy(bad, prog, sizeof(bad));
+	bad[3].imm = 8;
+	CHECK_EQ(ua_isa_validate(bad, N(bad), 0, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "isa: insn 2: unrecognized bpf_ld_imm64 insn (map_idx with nonzero second imm 8)");
 }
 
 /* RFC 9669 behaviours the kernel rejects but the conformance suite runs. */
