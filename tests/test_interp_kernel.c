@@ -163,6 +163,18 @@ static int kernel_run(const struct ua_insn *insns, size_t n, uint32_t *retval)
 	return ret;
 }
 
+/* Skips unless this process may load a socket filter (all these tests need). */
+static void require_prog_load(void)
+{
+	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
+	int fd = kernel_load(probe, N(probe));
+
+	if (fd == -EPERM || fd == -ENOSYS)
+		SKIP("bpf() unavailable: %s", strerror(-fd));
+	REQUIRE(fd >= 0);
+	close(fd);
+}
+
 static size_t case_len(const struct diff_case *c)
 {
 	size_t n = MAX_INSNS;
@@ -175,13 +187,7 @@ static size_t case_len(const struct diff_case *c)
 
 TEST(interp_kernel, same_r0_as_the_kernel)
 {
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
-	int fd = kernel_load(probe, N(probe));
-
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	for (size_t i = 0; i < N(cases); i++) {
 		const struct diff_case *c = &cases[i];
 		size_t n = case_len(c);
@@ -244,14 +250,8 @@ TEST(interp_kernel, conformance_vectors_match_the_kernel)
 	unsigned ran = 0, rejected = 0;
 	struct dirent *e;
 	DIR *d;
-	int fd;
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
 
-	fd = kernel_load(probe, N(probe));
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
 	d = opendir(dir);
 	if (!d)
@@ -313,13 +313,7 @@ TEST(interp_kernel, conformance_vectors_match_the_kernel)
 /* programs.h promises verifier-safe programs with these results: check both. */
 TEST(interp_kernel, bench_programs_load_and_agree)
 {
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
-	int fd = kernel_load(probe, N(probe));
-
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	for (size_t i = 0; i < N(bench_programs); i++) {
 		const struct bench_program *bp = &bench_programs[i];
 		struct ua_insn *hi = calloc(bp->n_insns + 3, sizeof(*hi));
