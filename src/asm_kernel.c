@@ -105,15 +105,22 @@ static bool try_num(struct cur *s, struct asm_num *n)
 	return asm_scan_num(&s->p, n);
 }
 
+/* A number operand; *at is where its text starts (for range errors). */
+static int number(struct cur *s, struct asm_num *n, const char **at)
+{
+	skip_ws(s);
+	*at = s->p;
+	return try_num(s, n) ? 0 : expected(s, "number");
+}
+
 static int imm32(struct cur *s, int32_t *out)
 {
 	const char *at;
 	struct asm_num n;
+	int err = number(s, &n, &at);
 
-	skip_ws(s);
-	at = s->p;
-	if (!try_num(s, &n))
-		return expected(s, "number");
+	if (err)
+		return err;
 	if (!asm_num_imm32(&n, out))
 		return asm_fail(s->c, "Immediate out of 32-bit range: %.*s", (int)(s->p - at), at);
 	return 0;
@@ -124,11 +131,10 @@ static int uimm32(struct cur *s, int32_t *out)
 {
 	const char *at;
 	struct asm_num n;
+	int err = number(s, &n, &at);
 
-	skip_ws(s);
-	at = s->p;
-	if (!try_num(s, &n))
-		return expected(s, "number");
+	if (err)
+		return err;
 	if (n.neg || n.overflow || n.mag > UINT32_MAX)
 		return asm_fail(s->c, "Immediate out of unsigned 32-bit range: %.*s",
 				(int)(s->p - at), at);
