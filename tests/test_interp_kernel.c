@@ -8,12 +8,11 @@
  */
 #include "insn_build.h"
 #include "interp.h"
+#include "kernel.h"
 #include "test.h"
 #include "util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -115,51 +114,23 @@ static const struct diff_case cases[] = {
 
 static char klog[1 << 16];
 
-/* Loads without a log (long verifications overflow any buffer: ENOSPC);
- * on failure loads again with one, so klog says why. */
+/* A socket filter in the kernel; on failure klog says why. */
 static int kernel_load(const struct ua_insn *insns, size_t n)
 {
-	union bpf_attr attr;
-	int fd;
-
-	klog[0] = '\0';
-	for (int with_log = 0; with_log < 2; with_log++) {
-		memset(&attr, 0, sizeof(attr));
-		attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-		attr.insns = (uintptr_t)insns;
-		attr.insn_cnt = (uint32_t)n;
-		attr.license = (uintptr_t)"GPL";
-		if (with_log) {
-			attr.log_buf = (uintptr_t)klog;
-			attr.log_size = sizeof(klog);
-			attr.log_level = 1;
-		}
-		fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-		if (fd >= 0)
-			return fd;
-		if (errno == EPERM || errno == ENOSYS)
-			break;
-	}
-	return -errno;
+	return ua_test_kernel_load_filter(insns, n, 0, klog, sizeof(klog));
 }
 
 /* Runs insns in the kernel; returns 0 and the 32-bit retval, or -errno. */
 static int kernel_run(const struct ua_insn *insns, size_t n, uint32_t *retval)
 {
 	uint8_t pkt[64] = { 0 };
-	union bpf_attr attr;
+	struct ua_kbpf_test_run run = { .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1 };
 	int fd = kernel_load(insns, n), ret;
 
 	if (fd < 0)
 		return fd;
-	memset(&attr, 0, sizeof(attr));
-	attr.test.prog_fd = (uint32_t)fd;
-	attr.test.data_in = (uintptr_t)pkt;
-	attr.test.data_size_in = sizeof(pkt);
-	attr.test.repeat = 1;
-	ret = (int)syscall(__NR_bpf, BPF_PROG_TEST_RUN, &attr, sizeof(attr));
-	ret = ret < 0 ? -errno : 0;
-	*retval = attr.test.retval;
+	ret = ua_kbpf_prog_test_run(fd, &run);
+	*retval = run.retval;
 	close(fd);
 	return ret;
 }

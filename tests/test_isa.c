@@ -6,10 +6,9 @@
 #include "insn_build.h"
 #include "isa.h"
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -141,24 +140,13 @@ static const struct {
 	{ UA_INSN(UA_JMP | UA_CALL | UA_X, 2, 0, 0, 0), "isa: insn 0: invalid opcode 0x8d" },
 };
 
-/* BPF_PROG_LOAD as a socket filter; returns 0 (loaded) or -errno. */
+/* BPF_PROG_LOAD as a socket filter with a level-1 log; returns 0 (loaded) or -errno. */
 static int kernel_load(const struct ua_insn *insns, size_t n, char *log, size_t log_sz)
 {
-	union bpf_attr attr;
-	int fd;
+	int fd = ua_test_kernel_load_filter(insns, n, 1, log, log_sz);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insns = (uintptr_t)insns;
-	attr.insn_cnt = (uint32_t)n;
-	attr.license = (uintptr_t)"GPL";
-	attr.log_buf = (uintptr_t)log;
-	attr.log_size = (uint32_t)log_sz;
-	attr.log_level = 1;
-	log[0] = '\0';
-	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
 	return 0;
 }

@@ -115,6 +115,23 @@ void ua_test_require_kbpf(void)
 		SKIP("bpf(): %s", why);
 }
 
+int ua_test_kernel_load_filter(const struct ua_insn *insns, size_t n, uint32_t log_level,
+			       char *log, size_t log_sz)
+{
+	struct ua_kbpf_prog_attr a = { .prog_type = UA_KBPF_PROG_TYPE_SOCKET_FILTER,
+				       .insns = insns, .insn_cnt = (uint32_t)n };
+
+	if (log_level) {
+		a.log_level = log_level;
+		a.log_buf = log;
+		a.log_size = (uint32_t)log_sz;
+		return ua_kbpf_prog_load(&a, NULL, 0);
+	}
+	if (log && log_sz)
+		log[0] = '\0';
+	return ua_kbpf_prog_load(&a, log, log_sz);
+}
+
 static void read_back(int fd, char *buf, size_t cap, size_t *len)
 {
 	ssize_t got;

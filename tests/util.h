@@ -40,6 +40,18 @@ size_t ua_test_list_data_files(const char *dir, char ***names);
 /* Skips the test, with the backend's reason, unless bpf() can create arenas here. */
 void ua_test_require_kbpf(void);
 
+struct ua_insn;
+
+/*
+ * Loads insns into the kernel as a GPL socket filter (ua_kbpf_prog_load);
+ * returns the fd or -errno. log_level >= 1: the verifier log at that level
+ * is left in log (also after a successful load). log_level 0: no log is
+ * asked for (long verifications overflow any buffer), and a failed load
+ * leaves the backend's message with the log's tail in log (may be NULL).
+ */
+int ua_test_kernel_load_filter(const struct ua_insn *insns, size_t n, uint32_t log_level,
+			       char *log, size_t log_sz);
+
 /* What a tool run left behind: its exit status (128 + signal if killed) and streams. */
 struct ua_test_cmd {
 	int status;
