@@ -107,6 +107,20 @@ size_t ua_test_list_data_files(const char *dir, char ***out)
 	return n;
 }
 
+int ua_test_in_child(void (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	return status;
+}
+
 void ua_test_require_kbpf(void)
 {
 	char why[256];

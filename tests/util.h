@@ -37,6 +37,9 @@ uint8_t *ua_test_read_bpf_obj(const char *name, size_t *size);
  */
 size_t ua_test_list_data_files(const char *dir, char ***names);
 
+/* Runs fn in a forked child that then exits 0; returns the child's wait status. */
+int ua_test_in_child(void (*fn)(void));
+
 /* Skips the test, with the backend's reason, unless bpf() can create arenas here. */
 void ua_test_require_kbpf(void);
 
