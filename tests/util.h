@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plumbing the test files share: where the clang-built BPF objects are, reading
- * a whole file, skipping when the kernel's bpf() cannot be used, and running
- * one of our command-line tools with its output captured. Everything here ends
- * the test (SKIP or REQUIRE) rather than returning an error the caller could
- * forget to check, except ua_test_read_file, whose callers decide.
+ * Plumbing the test files share: where the clang-built BPF objects are,
+ * reading whole files, listing the conformance vectors, running code in a
+ * child, the kernel (skipping without bpf(), loading socket filters) and
+ * running one of our command-line tools with its output captured. A failure
+ * of the test's own setup ends the test here (SKIP when something is not
+ * built or not permitted, REQUIRE otherwise); results a test asserts on are
+ * returned (ua_test_read_file, ua_test_kernel_load_filter, wait statuses).
  */
 #ifndef UA_TEST_UTIL_H
 #define UA_TEST_UTIL_H
