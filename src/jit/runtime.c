@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JIT's run time: ua_jit_run sets up a run exactly like the interpreter
+ * (a run stack of UA_MAX_CALL_DEPTH frames on the host thread's stack, the
+ * top frame zeroed, r1..r5 = args, r10 = top of stack) and enters the code;
+ * the slow paths the code calls keep the interpreter's semantics and error
+ * messages word for word (memory checks against the stack and ex->regions,
+ * atomics, callx, cast_user, call depth), so both engines fail the same way.
+ */
+#include "jit_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "internal.h"
+#include "probe.h"
+
+#define RUN_STACK_SIZE (UA_MAX_CALL_DEPTH * UA_STACK_SIZE)
+
+__attribute__((format(printf, 3, 4), cold))
+static int run_error(struct jit_run *run, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->ex->err, sizeof(run->ex->err), fmt, ap);
+	va_end(ap);
+	run->status = err;
+	return err;
+}
+
+int ua_jit_fail(struct jit_run *run, uint64_t kind, uint64_t idx)
+{
+	uint64_t budget = run->ex->insn_budget ? run->ex->insn_budget : UA_DEFAULT_INSN_BUDGET;
+
+	if (kind == JIT_FAIL_BUDGET)
+		return run_error(run, -ETIME, "insn %llu: instruction budget of %llu exhausted",
+				 (unsigned long long)idx, (unsigned long long)budget);
+	return run_error(run, -EINVAL, "insn %llu: arena access but no arena is attached to the run",
+			 (unsigned long long)idx);
+}
+
+static bool region_ok(const struct ua_exec *ex, uint64_t a, unsigned size, bool write)
+{
+	for (size_t i = 0; ex->regions && i < ex->n_regions; i++) {
+		const struct ua_mem_region *r = &ex->regions[i];
+
+		if (a >= r->start && a < r->end && r->end - a >= size)
+			return !write || r->writable;
+	}
+	return false;
+}
+
+static bool mem_ok(const struct jit_run *run, uint64_t a, unsigned size, bool write)
+{
+	if (a - run->stack_lo <= run->stack_len - size)
+		return true;
+	if (!run->ex->bounds_check)
+		return true;
+	return region_ok(run->ex, a, size, write);
+}
+
+int ua_jit_mem_slow(struct jit_run *run, uint64_t addr, uint64_t size_write, uint64_t idx)
+{
+	unsigned size = size_write & 0xff;
+	bool write = size_write & 0x100;
+
+	if (mem_ok(run, addr, size, write))
+		return 0;
+	if (write && region_ok(run->ex, addr, size, false))
+		return run_error(run, -EFAULT,
+				 "insn %llu: write into read-only memory 0x%llx (size %u)",
+				 (unsigned long long)idx, (unsigned long long)addr, size);
+	return run_error(run, -EFAULT, "insn %llu: invalid memory access 0x%llx (size %u)",
+			 (unsigned long long)idx, (unsigned long long)addr, size);
+}
+
+int ua_jit_call_enter(struct jit_run *run, uint64_t idx)
+{
+	if (run->depth + 1 >= UA_MAX_CALL_DEPTH)
+		return run_error(run, -E2BIG, "insn %llu: the call stack of %u frames is too deep",
+				 (unsigned long long)idx, run->depth + 2);
+	run->depth++;
+	run->regs[10] -= UA_STACK_SIZE;
+	run->stack_lo -= UA_STACK_SIZE;
+	run->stack_len += UA_STACK_SIZE;
+	run->ex->stack_lo = run->stack_lo;
+	/* Zeroed the first time this run reaches the frame, like the interpreter. */
+	if (run->stack_lo < run->zeroed_lo) {
+		memset((void *)run->stack_lo, 0, UA_STACK_SIZE);
+		run->zeroed_lo = run->stack_lo;
+	}
+	return 0;
+}
+
+/* Host-memory atomics: naturally aligned, sequentially consistent (as interp.c). */
+static bool host_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64_t cmp,
+			uint64_t *old)
+{
+#define HOST_ATOMIC(T)                                                        \
+	do {                                                                  \
+		T *p_ = addr, v_ = (T)val, c_ = (T)cmp;                       \
+		switch (op & ~UA_FETCH) {                                     \
+		case UA_ADD: *old = __atomic_fetch_add(p_, v_, __ATOMIC_SEQ_CST); return true; \
+		case UA_OR: *old = __atomic_fetch_or(p_, v_, __ATOMIC_SEQ_CST); return true; \
+		case UA_AND: *old = __atomic_fetch_and(p_, v_, __ATOMIC_SEQ_CST); return true; \
+		case UA_XOR: *old = __atomic_fetch_xor(p_, v_, __ATOMIC_SEQ_CST); return true; \
+		case UA_XCHG & ~UA_FETCH:                                     \
+			*old = __atomic_exchange_n(p_, v_, __ATOMIC_SEQ_CST); \
+			return true;                                          \
+		case UA_CMPXCHG & ~UA_FETCH:                                  \
+			__atomic_compare_exchange_n(p_, &c_, v_, false, __ATOMIC_SEQ_CST, \
+						    __ATOMIC_SEQ_CST);        \
+			*old = c_;                                            \
+			return true;                                          \
+		}                                                             \
+		if (op == UA_LOAD_ACQ) {                                      \
+			*old = __atomic_load_n(p_, __ATOMIC_ACQUIRE);         \
+			return true;                                          \
+		}                                                             \
+		if (op == UA_STORE_REL) {                                     \
+			__atomic_store_n(p_, v_, __ATOMIC_RELEASE);           \
+			return true;                                          \
+		}                                                             \
+	} while (0)
+
+	switch (size) {
+	case 1: HOST_ATOMIC(uint8_t); break;
+	case 2: HOST_ATOMIC(uint16_t); break;
+	case 4: HOST_ATOMIC(uint32_t); break;
+	default: HOST_ATOMIC(uint64_t); break;
+	}
+#undef HOST_ATOMIC
+	return false;
+}
+
+int ua_jit_atomic(struct jit_run *run, uint64_t idx)
+{
+	const struct interp_insn *in = &run->jp->prog->insns[idx];
+	int32_t op = (int32_t)in->imm;
+	unsigned size = in->size;
+	uint64_t *reg = run->regs;
+	uint64_t base = reg[op == UA_LOAD_ACQ ? in->src : in->dst], old = 0, val = reg[in->src];
+	bool done;
+
+	if (run->jp->prog->has_arena && (base >> 32) == 0) {
+		if (!run->arena_base)
+			return run_error(run, -EINVAL,
+					 "insn %llu: arena access but no arena is attached to the run",
+					 (unsigned long long)idx);
+		done = ua_probe_atomic(ua_arena_prog_addr(run->arena_base, base, (int16_t)in->off),
+				       size, op, val, reg[0], &old);
+		if (!done) {
+			if (op == UA_LOAD_ACQ)
+				reg[in->dst] = 0;
+			return 0;
+		}
+	} else {
+		uint64_t a = base + (int64_t)in->off;
+
+		if (!mem_ok(run, a, size, op != UA_LOAD_ACQ))
+			return run_error(run, -EFAULT,
+					 "insn %llu: invalid memory access 0x%llx (size %u)",
+					 (unsigned long long)idx, (unsigned long long)a, size);
+		if (a & (size - 1))
+			return run_error(run, -EFAULT,
+					 "insn %llu: misaligned atomic access 0x%llx (size %u)",
+					 (unsigned long long)idx, (unsigned long long)a, size);
+		done = host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
+		if (UA_NEVER(!done))
+			return run_error(run, -EFAULT, "insn %llu: invalid atomic operation 0x%x",
+					 (unsigned long long)idx, op);
+	}
+	if (op == UA_LOAD_ACQ)
+		reg[in->dst] = old;
+	else if (op == UA_CMPXCHG)
+		reg[0] = size == 4 ? (uint32_t)old : old;
+	else if (op & UA_FETCH)
+		reg[in->src] = size == 4 ? (uint32_t)old : old;
+	return 0;
+}
+
+int ua_jit_callx(struct jit_run *run, uint64_t idx)
+{
+	const struct ua_prog *p = run->jp->prog;
+	uint64_t *reg = run->regs;
+	uint64_t id = reg[p->insns[idx].dst];
+	const char *name = NULL;
+	ua_helper_fn fn = NULL;
+
+	if (id <= INT32_MAX && p->res.helper)
+		fn = p->res.helper(p->res.ctx, (int32_t)id, &name);
+	if (!fn)
+		return run_error(run, -EINVAL, "insn %llu: callx to unknown helper id %llu",
+				 (unsigned long long)idx, (unsigned long long)id);
+	reg[0] = fn(run->ex, reg[1], reg[2], reg[3], reg[4], reg[5]);
+	return 0;
+}
+
+int ua_jit_cast_user(struct jit_run *run, uint64_t idx)
+{
+	const struct interp_insn *in = &run->jp->prog->insns[idx];
+
+	if (!run->ex->arena)
+		return run_error(run, -EINVAL,
+				 "insn %llu: arena access but no arena is attached to the run",
+				 (unsigned long long)idx);
+	run->regs[in->dst] = ua_arena_cast_user(run->ex->arena, run->regs[in->src]);
+	return 0;
+}
+
+/* The interpreter runs what the code cannot: see ua_jit_fallback_reason. */
+static bool needs_interpreter(const struct ua_jit_prog *jp, const struct ua_exec *ex)
+{
+	if (jp->fallback)
+		return true;
+	/* Checked fault path: touching an unbacked page of a shared file would
+	 * allocate it, so every access must ask the probe first. */
+	return jp->prog->has_arena && ex->arena &&
+	       ua_arena_fault_path(ex->arena) == UA_ARENA_FAULT_CHECKED;
+}
+
+int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t args[5],
+	       uint64_t *r0)
+{
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	uintptr_t saved_stack_lo, saved_stack_hi, top = (uintptr_t)stack + RUN_STACK_SIZE;
+	struct jit_run run;
+	int ret;
+
+	if (!jp || !ex)
+		return -EINVAL;
+	/* A stack below 4 GiB would look like an arena pointer: let the interpreter map one. */
+	if (needs_interpreter(jp, ex) || (uintptr_t)stack >> 32 == 0)
+		return ua_interp_run(jp->prog, ex, args, r0);
+	ex->err[0] = '\0';
+	ex->exit_now = false;
+	ex->interp_abort = 0;
+	ex->interp_nesting = 0;
+	ex->interp_prog = NULL; /* no callbacks: such programs fall back */
+	ex->interp_env = NULL;
+	memset(stack + RUN_STACK_SIZE - UA_STACK_SIZE, 0, UA_STACK_SIZE);
+	run = (struct jit_run){
+		.budget = ex->insn_budget ? ex->insn_budget : UA_DEFAULT_INSN_BUDGET,
+		.loops_left = JIT_MAY_GOTO_BUDGET,
+		.stack_lo = top - UA_STACK_SIZE,
+		.stack_len = UA_STACK_SIZE,
+		.arena_base = ex->arena_base,
+		.ex = ex,
+		.jp = jp,
+		.zeroed_lo = top - UA_STACK_SIZE,
+	};
+	if (args)
+		memcpy(&run.regs[1], args, 5 * sizeof(run.regs[0]));
+	run.regs[10] = top;
+	saved_stack_lo = ex->stack_lo;
+	saved_stack_hi = ex->stack_hi;
+	ex->stack_lo = run.stack_lo;
+	ex->stack_hi = top;
+	ret = jp->entry(&run);
+	ex->stack_lo = saved_stack_lo;
+	ex->stack_hi = saved_stack_hi;
+	if (!ret && ex->interp_abort)
+		ret = ex->interp_abort;
+	if (r0)
+		*r0 = ret ? 0 : run.regs[0];
+	return ret;
+}
