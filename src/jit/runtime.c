@@ -239,7 +239,9 @@ int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t 
 	ex->exit_now = false;
 	ex->interp_abort = 0;
 	ex->interp_nesting = 0;
-	ex->interp_prog = NULL; /* no callbacks: such programs fall back */
+	/* Programs with callbacks fall back, so ua_interp_callback only ever
+	 * finds that the value names no function, and fails the run as it would. */
+	ex->interp_prog = jp->prog;
 	ex->interp_env = NULL;
 	memset(stack + RUN_STACK_SIZE - UA_STACK_SIZE, 0, UA_STACK_SIZE);
 	run = (struct jit_run){
@@ -262,6 +264,7 @@ int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t 
 	ret = jp->entry(&run);
 	ex->stack_lo = saved_stack_lo;
 	ex->stack_hi = saved_stack_hi;
+	ex->interp_prog = NULL;
 	if (!ret && ex->interp_abort)
 		ret = ex->interp_abort;
 	if (r0)
