@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86-64 JIT against the interpreter: a differential test over thousands
+ * of random well-formed programs (exact r0, exact memory afterwards, default
+ * and shuffled register maps), arena fault fixups for every access width and
+ * every destination register, budget termination, fallbacks and bad maps.
+ * (Every interpreter unit test and conformance vector also runs on the JIT:
+ * test_interp.c, test_conformance.c.)
+ */
+#include "insn_build.h"
+#include "interp.h"
+#include "jit.h"
+#include "test.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define MEM_LEN 64
+
+static const uint8_t shuffled_map[UA_MAX_BPF_REG] = { 14, 9, 0, 13, 2, 3, 8, 5, 1, 7, 6 };
+
+static struct ua_jit_prog *compile(const struct ua_prog *p, bool shuffled)
+{
+	struct ua_jit_opts jo = { shuffled ? shuffled_map : NULL };
+	struct ua_jit_prog *jp = NULL;
+	char err[256] = "";
+
+	if (ua_jit_compile(p, &jo, err, sizeof(err), &jp)) {
+		ua_test_fail(__FILE__, __LINE__, "jit compile: %s", err);
+		return NULL;
+	}
+	return jp;
+}
+
+static struct ua_prog *prepare(const struct ua_insn *insns, size_t n, bool has_arena)
+{
+	struct ua_call_resolver res = { .has_arena = has_arena };
+	struct ua_prog *p = NULL;
+	char err[256] = "";
+
+	if (ua_prog_prepare(insns, n, &res, err, sizeof(err), &p))
+		ua_test_fail(__FILE__, __LINE__, "prepare: %s", err);
+	return p;
+}
+
+TEST(jit, compiles_to_machine_code)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(0, 40), UA_ALU64_IMM(UA_ADD, 0, 2), UA_EXIT_INSN(),
+	};
+	struct ua_prog *p = prepare(prog, N(prog), false);
+	struct ua_jit_prog *jp;
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	REQUIRE(p);
+	jp = compile(p, false);
+	REQUIRE(jp);
+	CHECK(ua_jit_fallback_reason(jp) == NULL);
+	CHECK(ua_jit_code_size(jp) > 0);
+	CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 42);
+	ua_jit_free(jp);
+	ua_prog_free(p);
+}
+
+TEST(jit, bad_register_maps_rejected)
+{
+	static const struct ua_insn prog[] = { UA_MOV64_IMM(0, 1), UA_EXIT_INSN() };
+	static const uint8_t with_rsp[UA_MAX_BPF_REG] = { 0, 7, 6, 2, 1, 8, 3, 13, 14, 9, 4 };
+	static const uint8_t twice[UA_MAX_BPF_REG] = { 0, 7, 6, 2, 1, 8, 3, 13, 14, 9, 0 };
+	struct ua_prog *p = prepare(prog, N(prog), false);
+	struct ua_jit_opts jo = { with_rsp };
+	struct ua_jit_prog *jp = NULL;
+	char err[256] = "";
+
+	REQUIRE(p);
+	CHECK_EQ(ua_jit_compile(p, &jo, err, sizeof(err), &jp), -EINVAL);
+	CHECK_STR(err, "jit: register map: r10 -> x86 register 4 is not allowed");
+	jo.regmap = twice;
+	CHECK_EQ(ua_jit_compile(p, &jo, err, sizeof(err), &jp), -EINVAL);
+	CHECK_STR(err, "jit: register map: r10 -> x86 register 0 is not allowed");
+	CHECK(jp == NULL);
+	ua_prog_free(p);
+}
+
+/* A program with a callback runs on the interpreter, with the same result. */
+TEST(jit, callbacks_fall_back_to_the_interpreter)
+{
+	static const struct ua_insn prog[] = {
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_FUNC, 3), UA_MOV64_IMM(0, 7), UA_EXIT_INSN(),
+		UA_MOV64_IMM(0, 1), UA_EXIT_INSN(),
+	};
+	struct ua_prog *p = prepare(prog, N(prog), false);
+	struct ua_jit_prog *jp;
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	REQUIRE(p);
+	jp = compile(p, false);
+	REQUIRE(jp);
+	CHECK_STR(ua_jit_fallback_reason(jp),
+		  "callbacks (ld_imm64 PSEUDO_FUNC) run on the interpreter");
+	CHECK_EQ(ua_jit_code_size(jp), 0);
+	CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, 7);
+	ua_jit_free(jp);
+	ua_prog_free(p);
+}
+
+/* Back-edges pay for the loop body: an endless loop stops at the budget. */
+TEST(jit, endless_loops_stop_with_etime)
+{
+	static const struct ua_insn jump_back[] = { UA_JMP_A(-1), UA_EXIT_INSN() };
+	static const struct ua_insn cond_back[] = {
+		UA_MOV64_IMM(0, 0), UA_ALU64_IMM(UA_ADD, 0, 1), UA_JMP_IMM(UA_JNE, 0, 0, -2),
+		UA_EXIT_INSN(),
+	};
+	static const struct { const struct ua_insn *insns; size_t n; const char *err; } cases[] = {
+		{ jump_back, N(jump_back), "insn 0: instruction budget of 1000 exhausted" },
+		{ cond_back, N(cond_back), "insn 2: instruction budget of 1000 exhausted" },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct ua_prog *p = prepare(cases[i].insns, cases[i].n, false);
+		struct ua_jit_prog *jp;
+		struct ua_exec ex = { .bounds_check = true, .insn_budget = 1000 };
+		uint64_t r0 = 1;
+
+		REQUIRE(p);
+		jp = compile(p, i & 1);
+		REQUIRE(jp);
+		CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), -ETIME);
+		CHECK_STR(ex.err, cases[i].err);
+		CHECK_EQ(r0, 0);
+		ua_jit_free(jp);
+		ua_prog_free(p);
+	}
+}
+
+/* Arena program view: 4 GiB + guard reserved, only page 0 accessible. */
+#define FAKE_ARENA_SZ ((1ull << 32) + (1ull << 16))
+
+static uint8_t *fake_arena(void)
+{
+	uint8_t *base = mmap(NULL, FAKE_ARENA_SZ, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	REQUIRE(base != MAP_FAILED);
+	REQUIRE(mprotect(base, 4096, PROT_READ | PROT_WRITE) == 0);
+	return base;
+}
+
+/*
+ * Every load width into every destination register (both maps): a load
+ * from an unallocated page yields 0 and the next insn runs; every other
+ * register keeps its value; a store there is dropped.
+ */
+TEST(jit, arena_faults_zero_every_destination)
+{
+	static const uint8_t sizes[] = { UA_B, UA_H, UA_W, UA_DW };
+	uint8_t *base = fake_arena();
+
+	for (int shuffled = 0; shuffled <= 1; shuffled++) {
+		for (int d = 0; d <= 9; d++) {
+			for (int s = 0; s < 8; s++) {
+				int b = d == 1 ? 2 : 1, keep = d == 3 ? 4 : 3;
+				uint8_t mode = s < 4 ? UA_MEM : UA_MEMSX;
+				const struct ua_insn prog[] = {
+					UA_MOV64_IMM(d, -1), UA_MOV64_IMM(keep, 0x77),
+					UA_MOV64_IMM(b, 0x3000),
+					UA_INSN(UA_LDX | sizes[s & 3] | mode, d, b, 8, 0),
+					UA_ST_MEM(UA_DW, b, 16, 5),
+					UA_STX_MEM(UA_DW, b, keep, 24),
+					/* r0 = d * 256 + keep (d's value is 0 after the fault) */
+					UA_MOV64_REG(0, d), UA_ALU64_IMM(UA_LSH, 0, 8),
+					UA_ALU64_REG(UA_ADD, 0, keep), UA_EXIT_INSN(),
+				};
+				struct ua_prog *p;
+				struct ua_jit_prog *jp;
+				struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+				uint64_t r0 = 0;
+
+				if (s >= 7 || (mode == UA_MEMSX && (s & 3) == 3))
+					continue; /* no 8-byte sign-extending load */
+				p = prepare(prog, N(prog), true);
+				REQUIRE(p);
+				jp = compile(p, shuffled);
+				REQUIRE(jp);
+				CHECK(ua_jit_fallback_reason(jp) == NULL);
+				CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+				CHECK_EQ(r0, 0x77);
+				ua_jit_free(jp);
+				ua_prog_free(p);
+			}
+		}
+	}
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+/* Guard pages on both sides of the 4 GiB window read 0; page 0 works. */
+TEST(jit, arena_guard_and_allocated_page)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 0), UA_ST_MEM(UA_DW, 1, 8, 0x1234), UA_LDX_MEM(UA_DW, 0, 1, 8),
+		UA_LDX_MEM(UA_DW, 2, 1, -8), UA_ALU64_REG(UA_ADD, 0, 2),           /* below 0 */
+		UA_MOV32_IMM(3, -8), UA_LDX_MEM(UA_DW, 4, 3, 0x7ff0),              /* past 4 GiB */
+		UA_ALU64_REG(UA_ADD, 0, 4),
+		UA_STX_MEM(UA_W, 1, 0, 16), UA_LDX_MEM(UA_W, 5, 1, 16), UA_ALU64_REG(UA_ADD, 0, 5),
+		UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_prog *p = prepare(prog, N(prog), true);
+
+	REQUIRE(p);
+	for (int shuffled = 0; shuffled <= 1; shuffled++) {
+		struct ua_jit_prog *jp = compile(p, shuffled);
+		struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+		uint64_t r0 = 0;
+
+		REQUIRE(jp);
+		memset(base, 0, 64);
+		CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+		CHECK_EQ(r0, 2 * 0x1234); /* page 0 twice, both guards 0 */
+		CHECK_EQ(base[16], 0x34);
+		CHECK_EQ(base[8], 0x34);
+		CHECK_EQ(base[9], 0x12);
+		ua_jit_free(jp);
+	}
+	ua_prog_free(p);
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+/* ---- random differential test ---- */
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static const uint8_t alu_ops[] = {
+	UA_ADD, UA_SUB, UA_MUL, UA_DIV, UA_OR, UA_AND, UA_LSH, UA_RSH, UA_NEG, UA_MOD, UA_XOR,
+	UA_MOV, UA_ARSH,
+};
+static const uint8_t jmp_ops[] = {
+	UA_JEQ, UA_JGT, UA_JGE, UA_JSET, UA_JNE, UA_JSGT, UA_JSGE, UA_JLT, UA_JLE, UA_JSLT, UA_JSLE,
+};
+static const uint8_t mem_sizes[] = { UA_B, UA_H, UA_W, UA_DW };
+static const int32_t rnd_atomics[] = {
+	UA_ADD, UA_OR, UA_AND, UA_XOR, UA_ADD | UA_FETCH, UA_OR | UA_FETCH, UA_AND | UA_FETCH,
+	UA_XOR | UA_FETCH, UA_XCHG, UA_CMPXCHG,
+};
+
+/* A writable register: r0, r2..r9 (r1 holds the memory, r10 the stack). */
+static uint8_t wreg(uint64_t r)
+{
+	uint8_t d = r % 9;
+
+	return d == 1 ? 9 : d == 9 ? 0 : d;
+}
+
+static int32_t interesting_imm(uint64_t r)
+{
+	static const int32_t edge[] = { 0, 1, -1, 2, 31, 32, 63, 64, INT32_MIN, INT32_MAX, 0xff };
+
+	return (r & 3) ? edge[(r >> 2) % N(edge)] : (int32_t)(r >> 16);
+}
+
+static struct ua_insn random_alu(uint64_t r)
+{
+	bool is64 = r & 1, x = (r >> 1) & 1;
+	uint8_t op = alu_ops[(r >> 2) % N(alu_ops)];
+	struct ua_insn in = UA_INSN((is64 ? UA_ALU64 : UA_ALU) | op | (x ? UA_X : UA_K),
+				    wreg(r >> 8), x ? (r >> 12) % 10 : 0, 0,
+				    x ? 0 : interesting_imm(r >> 20));
+
+	if (op == UA_NEG)
+		in.code = (uint8_t)((is64 ? UA_ALU64 : UA_ALU) | UA_NEG), in.src_reg = 0, in.imm = 0;
+	if ((op == UA_DIV || op == UA_MOD) && ((r >> 50) & 1))
+		in.off = 1;
+	if ((op == UA_LSH || op == UA_RSH || op == UA_ARSH) && !x)
+		in.imm &= is64 ? 63 : 31;
+	if (op == UA_MOV && x && ((r >> 50) & 1))
+		in.off = (int16_t)(8 << ((r >> 51) % (is64 ? 3 : 2))); /* movsx 8/16(/32) */
+	if ((r >> 56) % 11 == 0) { /* byte swaps */
+		in = UA_INSN((((r >> 52) & 1) ? UA_ALU64 : UA_ALU) | UA_END |
+			     (((r >> 53) & 1) ? UA_TO_BE : UA_TO_LE), wreg(r >> 8), 0, 0,
+			     16 << ((r >> 54) % 3));
+		if (UA_CLASS(in.code) == UA_ALU64)
+			in.code = UA_ALU64 | UA_END;
+	}
+	return in;
+}
+
+static struct ua_insn random_mem(uint64_t r)
+{
+	unsigned sz = (r >> 2) % 4, bytes = sz == 0 ? 1 : sz == 1 ? 2 : sz == 2 ? 4 : 8;
+	bool stack = (r >> 6) & 1;
+	int16_t off;
+
+	off = stack ? (int16_t)-(int)(bytes + (r >> 8) % (64 - bytes + 1))
+		    : (int16_t)((r >> 8) % (MEM_LEN - bytes + 1));
+	switch (r & 3) {
+	case 0:
+		return UA_INSN(UA_LDX | mem_sizes[sz] | (((r >> 30) & 1) && sz < 3 ? UA_MEMSX : UA_MEM),
+			       wreg(r >> 20), stack ? 10 : 1, off, 0);
+	case 1:
+		return UA_ST_MEM(mem_sizes[sz], stack ? 10 : 1, off, interesting_imm(r >> 24));
+	case 2:
+		return UA_STX_MEM(mem_sizes[sz], stack ? 10 : 1, (r >> 20) % 10, off);
+	default: /* aligned atomics on the memory */
+		sz = 2 + ((r >> 2) & 1);
+		bytes = sz == 2 ? 4 : 8;
+		off = (int16_t)(bytes * ((r >> 8) % (MEM_LEN / bytes)));
+		return UA_ATOMIC_OP(mem_sizes[sz], rnd_atomics[(r >> 24) % N(rnd_atomics)], 1,
+				    wreg(r >> 32), off);
+	}
+}
+
+/* Straight-line code with forward jumps over memory at r1; ends with exit. */
+static size_t random_program(uint64_t *seed, struct ua_insn *prog, size_t max)
+{
+	size_t n = 0, body = 8 + xorshift(seed) % (max - 30);
+
+	for (uint8_t r = 0; r <= 9; r++) {
+		uint64_t v = xorshift(seed);
+		const struct ua_insn ld[] = { UA_LD_IMM64(r, v >> ((v & 7) * 8)) };
+
+		if (r == 1)
+			continue;
+		prog[n++] = ld[0];
+		prog[n++] = ld[1];
+	}
+	for (size_t i = 0; i < body; i++) {
+		uint64_t r = xorshift(seed);
+		size_t left = body - i; /* insns after this one before the exit */
+
+		switch (r % 8) {
+		case 0: case 1: case 2: case 3:
+			prog[n++] = random_alu(r >> 3);
+			break;
+		case 4: case 5:
+			prog[n++] = random_mem(r >> 3);
+			break;
+		default: {
+			bool x = (r >> 3) & 1;
+			uint8_t cls = (r >> 4) & 1 ? UA_JMP : UA_JMP32;
+			int16_t off = (int16_t)((r >> 5) % left);
+
+			prog[n++] = UA_INSN(cls | jmp_ops[(r >> 9) % N(jmp_ops)] | (x ? UA_X : UA_K),
+					    wreg(r >> 13), x ? wreg(r >> 17) : 0, off,
+					    x ? 0 : interesting_imm(r >> 21));
+			break;
+		}
+		}
+	}
+	prog[n++] = (struct ua_insn)UA_EXIT_INSN();
+	return n;
+}
+
+/* r0 and memory after running prog on engine 0 (interp), 1 (jit), 2 (jit shuffled). */
+static int run_engine(const struct ua_insn *prog, size_t n, const uint8_t *init, int engine,
+		      uint8_t *mem_out, uint64_t *r0)
+{
+	uint8_t *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ua_mem_region region = { (uintptr_t)mem, (uintptr_t)mem + MEM_LEN, true };
+	struct ua_exec ex = { .bounds_check = true, .regions = &region, .n_regions = 1 };
+	uint64_t args[5] = { (uintptr_t)mem };
+	struct ua_prog *p = NULL;
+	struct ua_jit_prog *jp = NULL;
+	char err[256];
+	int ret = ua_prog_prepare(prog, n, NULL, err, sizeof(err), &p);
+
+	if (ret)
+		return 1000;
+	memcpy(mem, init, MEM_LEN);
+	if (engine == 0) {
+		ret = ua_interp_run(p, &ex, args, r0);
+	} else {
+		jp = compile(p, engine == 2);
+		ret = jp ? ua_jit_run(jp, &ex, args, r0) : -1;
+		ua_jit_free(jp);
+	}
+	memcpy(mem_out, mem, MEM_LEN);
+	munmap(mem, 4096);
+	ua_prog_free(p);
+	return ret;
+}
+
+static bool engines_differ(const struct ua_insn *prog, size_t n, const uint8_t *init)
+{
+	uint8_t m0[MEM_LEN], m1[MEM_LEN];
+	uint64_t r0a = 0, r0b = 0;
+	int a = run_engine(prog, n, init, 0, m0, &r0a), b = run_engine(prog, n, init, 1, m1, &r0b);
+
+	return a != 1000 && (a != b || r0a != r0b || memcmp(m0, m1, MEM_LEN));
+}
+
+/* Debug aid: shrink a failing program (insns become "ja +0") and print it. */
+static void print_minimized(struct ua_insn *prog, size_t n, const uint8_t *init)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct ua_insn saved = prog[i];
+
+		if (prog[i].code == (UA_LD | UA_IMM | UA_DW))
+			continue;
+		prog[i] = (struct ua_insn)UA_JMP_A(0);
+		if (!engines_differ(prog, n, init))
+			prog[i] = saved;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %zu: code 0x%02x dst %u src %u off %d imm %d\n", i, prog[i].code,
+			prog[i].dst_reg, prog[i].src_reg, prog[i].off, prog[i].imm);
+}
+
+TEST(jit, random_programs_match_the_interpreter)
+{
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	unsigned compared = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		struct ua_insn prog[80];
+		size_t n = random_program(&seed, prog, N(prog));
+		uint8_t init[MEM_LEN], *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct ua_prog *p = NULL;
+		char err[256] = "";
+		uint8_t want_mem[MEM_LEN];
+		uint64_t want_r0 = 0;
+		int want;
+
+		REQUIRE(mem != MAP_FAILED);
+		for (size_t i = 0; i < MEM_LEN; i++)
+			init[i] = (uint8_t)xorshift(&seed);
+		if (ua_prog_prepare(prog, n, NULL, err, sizeof(err), &p)) {
+			ua_test_fail(__FILE__, __LINE__, "round %d: generator made \"%s\"", round, err);
+			munmap(mem, 4096);
+			continue;
+		}
+		for (int engine = 0; engine < 3; engine++) {
+			struct ua_mem_region region = { (uintptr_t)mem, (uintptr_t)mem + MEM_LEN, true };
+			struct ua_exec ex = { .bounds_check = true, .regions = &region, .n_regions = 1 };
+			uint64_t args[5] = { (uintptr_t)mem }, r0 = 0;
+			struct ua_jit_prog *jp = NULL;
+			int ret;
+
+			memcpy(mem, init, MEM_LEN);
+			if (engine == 0) {
+				ret = ua_interp_run(p, &ex, args, &r0);
+				want = ret, want_r0 = r0;
+				memcpy(want_mem, mem, MEM_LEN);
+				if (ret)
+					ua_test_fail(__FILE__, __LINE__, "round %d: interp %d %s",
+						     round, ret, ex.err);
+				continue;
+			}
+			jp = compile(p, engine == 2);
+			REQUIRE(jp);
+			ret = ua_jit_run(jp, &ex, args, &r0);
+			if (ret != want || r0 != want_r0 || memcmp(mem, want_mem, MEM_LEN)) {
+				if (getenv("UA_JIT_MINIMIZE"))
+					print_minimized(prog, n, init);
+				ua_test_fail(__FILE__, __LINE__,
+					     "round %d (%s map): interp %d r0 0x%llx, jit %d r0 0x%llx%s",
+					     round, engine == 2 ? "shuffled" : "default", want,
+					     (unsigned long long)want_r0, ret, (unsigned long long)r0,
+					     memcmp(mem, want_mem, MEM_LEN) ? ", memory differs" : "");
+			}
+			compared++;
+			ua_jit_free(jp);
+		}
+		ua_prog_free(p);
+		munmap(mem, 4096);
+	}
+	CHECK_EQ(compared, 6000);
+}
