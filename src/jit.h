@@ -46,6 +46,16 @@ size_t ua_jit_code_size(const struct ua_jit_prog *jp);
 int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t args[5],
 	       uint64_t *r0);
 
+/*
+ * The dispatcher everything runs prepared programs through: the JIT code
+ * attached to p by ua_prog_enable_jit (compiled once, thread-safe, freed by
+ * ua_prog_free), else the interpreter. Same contract as ua_interp_run.
+ */
+int ua_prog_enable_jit(struct ua_prog *p, char *err, size_t err_sz);
+int ua_prog_run(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5], uint64_t *r0);
+/* NULL when ua_prog_run runs machine code, else why it interprets. */
+const char *ua_prog_jit_fallback(const struct ua_prog *p);
+
 /* Registers the x86 JIT may give to BPF registers (for shuffled-map tests). */
 #define UA_JIT_N_ALLOCATABLE 11
 extern const uint8_t ua_jit_allocatable[UA_JIT_N_ALLOCATABLE];

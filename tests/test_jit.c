@@ -7,9 +7,11 @@
  * (Every interpreter unit test and conformance vector also runs on the JIT:
  * test_interp.c, test_conformance.c.)
  */
+#include "example_util.h"
 #include "insn_build.h"
 #include "interp.h"
 #include "jit.h"
+#include "loader.h"
 #include "test.h"
 
 #include <errno.h>
@@ -479,4 +481,94 @@ TEST(jit, random_programs_match_the_interpreter)
 		munmap(mem, 4096);
 	}
 	CHECK_EQ(compared, 6000);
+}
+
+/* ---- BPF objects: ua_program_test_run with and without UA_F_TEST_RUN_JIT ---- */
+
+static int test_run(struct ua_program *p, uint32_t flags, uint32_t *retval, char *err,
+		    size_t err_sz)
+{
+	uint8_t ctx[64] = { 0 };
+
+	UA_OPTS(ua_test_run_opts, o, .err_buf = err, .err_buf_sz = err_sz, .flags = flags);
+	if (ua_program_type(p) == UA_PROG_TYPE_SYSCALL || ua_program_type(p) == UA_PROG_TYPE_UNSPEC)
+		o.ctx_in = ctx, o.ctx_size_in = sizeof(ctx);
+	int ret = ua_program_test_run(p, &o);
+
+	*retval = o.retval;
+	return ret;
+}
+
+struct obj_result {
+	int ret;
+	uint32_t retval;
+	bool jitted;
+	char name[64], err[256];
+};
+
+/* Runs every prepared program of NAME.bpf.o once; returns how many (max 64). */
+static size_t run_object(const char *name, uint32_t flags, struct obj_result *res)
+{
+	char path[512], err[512] = "";
+	struct ua_object *obj = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", bpf_obj_dir(), name);
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err),
+		.object_name = "ex");
+	if (ua_object_open(path, &oo, &obj)) {
+		ua_test_fail(__FILE__, __LINE__, "open %s: %s", path, err);
+		return 0;
+	}
+	for (struct ua_program *p = ua_object_next_program(obj, NULL); p && n < 64;
+	     p = ua_object_next_program(obj, p)) {
+		struct obj_result *r = &res[n++];
+
+		if (!ua_program_prepared(p)) {
+			n--;
+			continue;
+		}
+		snprintf(r->name, sizeof(r->name), "%s", ua_program_name(p));
+		r->ret = test_run(p, flags, &r->retval, r->err, sizeof(r->err));
+		r->jitted = p->prog && !ua_prog_jit_fallback(p->prog);
+	}
+	ua_object_close(obj);
+	return n;
+}
+
+/*
+ * Every program of the built objects, each engine on its own fresh copy of
+ * the object (programs change their maps): same error or same retval.
+ */
+TEST(jit, bpf_objects_agree_with_the_interpreter)
+{
+	static const char *const objs[] = {
+		"arena_alloc", "arena_atomics", "arena_htab", "arena_htab_asm", "arena_large",
+		"arena_list", "arena_loop", "arena_strsearch", "arena_verifier",
+		"arena_verifier_core", "loader_arena", "loader_core", "loader_globals",
+		"loader_maps", "xdp_arena_kv",
+	};
+	static struct obj_result interp[64], jit[64];
+	unsigned compared = 0, jitted = 0;
+
+	for (size_t i = 0; i < N(objs); i++) {
+		size_t n = run_object(objs[i], 0, interp);
+
+		CHECK_EQ(run_object(objs[i], UA_F_TEST_RUN_JIT, jit), n);
+		for (size_t k = 0; k < n; k++) {
+			const struct obj_result *a = &interp[k], *b = &jit[k];
+
+			if (strcmp(a->name, b->name) || a->ret != b->ret ||
+			    (!a->ret && a->retval != b->retval))
+				ua_test_fail(__FILE__, __LINE__,
+					     "%s/%s: interp %d %u \"%s\", jit %d %u \"%s\"", objs[i],
+					     a->name, a->ret, a->retval, a->err, b->ret, b->retval,
+					     b->err);
+			compared++;
+			jitted += b->jitted;
+		}
+	}
+	CHECK(compared >= 30);
+	CHECK(jitted >= 20);
+	fprintf(stderr, "jit: %u programs compared, %u ran as machine code\n", compared, jitted);
 }

@@ -99,7 +99,12 @@ TEST(progs_cli, run_prints_retval_and_json)
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "{\"prog\":\"basic_alloc2\",\"retval\":0,\"retval_signed\":0,");
 	CHECK_CONTAINS(r.out, "\"repeat\":3}\n");
-	CHECK_STR(r.err, "uarena run: no JIT yet; running in the interpreter\n");
+	CHECK_STR(r.err, "");
+
+	UARENA(&r, "run", obj("arena_verifier"), "--prog", "basic_alloc1", "--jit");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, "prog basic_alloc1: retval 0 (0, 0x0)\n");
+	CHECK_CONTAINS(r.out, " ns per run (1 run, jit)\n");
 }
 
 TEST(progs_cli, run_xdp_with_packet_file)

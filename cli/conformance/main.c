@@ -80,13 +80,16 @@ int main(int argc, char **argv)
 	uint8_t *mem = NULL, *code = NULL;
 	long mem_len = 0, code_len;
 	uint64_t r0 = 0;
+	enum ua_interp_dispatch how = UA_DISPATCH_THREADED;
 	int ret = -EINVAL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--program") && i + 1 < argc)
 			prog_text = argv[++i];
-		else if (!strcmp(argv[i], "--jit") || !strcmp(argv[i], "--interpret"))
-			continue;
+		else if (!strcmp(argv[i], "--jit"))
+			how = UA_DISPATCH_JIT;
+		else if (!strcmp(argv[i], "--interpret"))
+			how = UA_DISPATCH_THREADED;
 		else if (argv[i][0] == '-' && argv[i][1] == '-')
 			continue; /* unknown plugin options are ignored, like other plugins */
 		else if (!mem_text)
@@ -107,7 +110,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = ua_conformance_run((const struct ua_insn *)code, (size_t)code_len / 8, mem,
-				 (size_t)mem_len, UA_DISPATCH_THREADED, true, &r0, err, sizeof(err));
+				 (size_t)mem_len, how, true, &r0, err, sizeof(err));
 out:
 	if (ret)
 		printf("%s\n", err);
