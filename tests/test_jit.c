@@ -15,6 +15,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -571,4 +572,94 @@ TEST(jit, bpf_objects_agree_with_the_interpreter)
 	CHECK(compared >= 30);
 	CHECK(jitted >= 20);
 	fprintf(stderr, "jit: %u programs compared, %u ran as machine code\n", compared, jitted);
+}
+
+/* Arena atomics: page 0 works, an unallocated page changes nothing. */
+TEST(jit, arena_atomics_fault_without_effect)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 0), UA_MOV64_IMM(2, 5),
+		UA_ATOMIC_OP(UA_DW, UA_ADD | UA_FETCH, 1, 2, 16),   /* page 0: old 0 -> r2 */
+		UA_MOV64_IMM(3, 0x2000), UA_MOV64_IMM(4, 9),
+		UA_ATOMIC_OP(UA_DW, UA_ADD | UA_FETCH, 3, 4, 0),    /* unmapped: r4 unchanged */
+		UA_LOAD_ACQ_INSN(UA_W, 6, 3, 0),                    /* unmapped: r6 = 0 */
+		UA_MOV64_IMM(0, 7), UA_MOV64_IMM(7, 8),
+		UA_ATOMIC_OP(UA_W, UA_CMPXCHG, 3, 7, 4),            /* unmapped: r0 unchanged */
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 2),
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 4),
+		UA_ALU64_IMM(UA_LSH, 0, 8), UA_ALU64_REG(UA_OR, 0, 6),
+		UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_prog *p = prepare(prog, N(prog), true);
+
+	REQUIRE(p);
+	for (int shuffled = 0; shuffled <= 1; shuffled++) {
+		struct ua_jit_prog *jp = compile(p, shuffled);
+		struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+		uint64_t r0 = 0, mem;
+
+		REQUIRE(jp);
+		memset(base, 0, 64);
+		CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+		/* r0 keeps 7; r2 = old 0; r4 keeps 9; r6 = 0 */
+		CHECK_EQ(r0, (7ull << 24) | (0 << 16) | (9 << 8) | 0);
+		memcpy(&mem, base + 16, 8);
+		CHECK_EQ(mem, 5);
+		ua_jit_free(jp);
+	}
+	ua_prog_free(p);
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+struct thread_arg {
+	const struct ua_prog *prog;
+	uint8_t *arena;
+	uint64_t r0[200];
+	int ret;
+};
+
+static void *thread_main(void *arg)
+{
+	struct thread_arg *t = arg;
+
+	for (int i = 0; i < 200 && !t->ret; i++) {
+		struct ua_exec ex = { .bounds_check = true, .arena_base = t->arena };
+		uint64_t args[5] = { (uint64_t)i };
+
+		t->ret = ua_prog_run(t->prog, &ex, args, &t->r0[i]);
+	}
+	return NULL;
+}
+
+/* One attached JIT program, four threads, faults on some runs: exact results. */
+TEST(jit, threads_share_one_program)
+{
+	/* r0 = (r1 & 1 ? load from unallocated page (0) : 100) + r1 */
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(0, 100), UA_JMP_IMM(UA_JSET, 1, 1, 1), UA_JMP_A(2),
+		UA_MOV64_IMM(2, 0x5000), UA_LDX_MEM(UA_DW, 0, 2, 0),
+		UA_ALU64_REG(UA_ADD, 0, 1), UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_prog *p = prepare(prog, N(prog), true);
+	static struct thread_arg args[4];
+	pthread_t th[4];
+	char err[256] = "";
+
+	REQUIRE(p);
+	REQUIRE_EQ(ua_prog_enable_jit(p, err, sizeof(err)), 0);
+	CHECK(ua_prog_jit_fallback(p) == NULL);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .prog = p, .arena = base };
+		REQUIRE_EQ(pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(args[i].ret, 0);
+		for (int k = 0; k < 200; k++)
+			CHECK_EQ(args[i].r0[k], (k & 1 ? 0 : 100) + (uint64_t)k);
+	}
+	ua_prog_free(p);
+	munmap(base, FAKE_ARENA_SZ);
 }
