@@ -54,12 +54,12 @@ struct ua_jit_prog {
 };
 
 /* Reasons a cold stub ends the run (jit_fail). */
-enum jit_fail_kind { JIT_FAIL_BUDGET, JIT_FAIL_NO_ARENA };
+enum jit_fail_kind { JIT_FAIL_BUDGET, JIT_FAIL_NO_ARENA, JIT_FAIL_DEPTH };
 
 /* Slow paths called from generated code: 0 to continue, else -errno (run->status set). */
 int ua_jit_fail(struct jit_run *run, uint64_t kind, uint64_t idx);
 int ua_jit_mem_slow(struct jit_run *run, uint64_t addr, uint64_t size_write, uint64_t idx);
-int ua_jit_call_enter(struct jit_run *run, uint64_t idx);
+int ua_jit_zero_frame(struct jit_run *run, uint64_t unused1, uint64_t unused2, uint64_t unused3);
 int ua_jit_atomic(struct jit_run *run, uint64_t idx);
 int ua_jit_callx(struct jit_run *run, uint64_t idx);
 int ua_jit_cast_user(struct jit_run *run, uint64_t idx);

@@ -35,6 +35,9 @@ int ua_jit_fail(struct jit_run *run, uint64_t kind, uint64_t idx)
 {
 	uint64_t budget = run->ex->insn_budget ? run->ex->insn_budget : UA_DEFAULT_INSN_BUDGET;
 
+	if (kind == JIT_FAIL_DEPTH)
+		return run_error(run, -E2BIG, "insn %llu: the call stack of %u frames is too deep",
+				 (unsigned long long)idx, run->depth + 2);
 	if (kind == JIT_FAIL_BUDGET)
 		return run_error(run, -ETIME, "insn %llu: instruction budget of %llu exhausted",
 				 (unsigned long long)idx, (unsigned long long)budget);
@@ -77,21 +80,11 @@ int ua_jit_mem_slow(struct jit_run *run, uint64_t addr, uint64_t size_write, uin
 			 (unsigned long long)idx, (unsigned long long)addr, size);
 }
 
-int ua_jit_call_enter(struct jit_run *run, uint64_t idx)
+/* A callee's frame is zeroed the first time this run reaches it, like the interpreter. */
+int ua_jit_zero_frame(struct jit_run *run, uint64_t unused1, uint64_t unused2, uint64_t unused3)
 {
-	if (run->depth + 1 >= UA_MAX_CALL_DEPTH)
-		return run_error(run, -E2BIG, "insn %llu: the call stack of %u frames is too deep",
-				 (unsigned long long)idx, run->depth + 2);
-	run->depth++;
-	run->regs[10] -= UA_STACK_SIZE;
-	run->stack_lo -= UA_STACK_SIZE;
-	run->stack_len += UA_STACK_SIZE;
-	run->ex->stack_lo = run->stack_lo;
-	/* Zeroed the first time this run reaches the frame, like the interpreter. */
-	if (run->stack_lo < run->zeroed_lo) {
-		memset((void *)run->stack_lo, 0, UA_STACK_SIZE);
-		run->zeroed_lo = run->stack_lo;
-	}
+	memset((void *)run->stack_lo, 0, UA_STACK_SIZE);
+	run->zeroed_lo = run->stack_lo;
 	return 0;
 }
 

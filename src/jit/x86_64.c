@@ -483,8 +483,24 @@ static void emit_call_local(struct jit_ctx *c, const struct interp_insn *in, siz
 {
 	struct x86_buf *b = &c->b;
 
+	size_t l_zeroed = ua_jit_label_new(&c->l);
+
 	emit_budget_charge(c, idx, (size_t)in->off);
-	emit_slow_call(c, (const void *)ua_jit_call_enter, -1, idx, 0, 0);
+	/* Enter the callee's frame: depth, r10, the active stack (also ex's view). */
+	emit_alu_mi(b, false, ALU_CMP, RUNR, RUN_OFF(depth), UA_MAX_CALL_DEPTH - 2);
+	jcc_fail(c, CC_A, JIT_FAIL_DEPTH, idx);
+	emit_alu_mi(b, false, ALU_ADD, RUNR, RUN_OFF(depth), 1);
+	emit_alu_ri(b, true, ALU_SUB, c->map[10], UA_STACK_SIZE);
+	emit_load64(b, T1, RUNR, RUN_OFF(stack_lo));
+	emit_alu_ri(b, true, ALU_SUB, T1, UA_STACK_SIZE);
+	emit_store64(b, RUNR, RUN_OFF(stack_lo), T1);
+	emit_alu_mi(b, true, ALU_ADD, RUNR, RUN_OFF(stack_len), UA_STACK_SIZE);
+	emit_load64(b, T2, RUNR, RUN_OFF(ex));
+	emit_store64(b, T2, (int32_t)offsetof(struct ua_exec, stack_lo), T1);
+	emit_op_mem(b, true, 0x3b, T1, RUNR, -1, RUN_OFF(zeroed_lo), false); /* cmp */
+	jump_to(c, emit_jcc_rel32(b, CC_AE), l_zeroed);
+	emit_slow_call(c, (const void *)ua_jit_zero_frame, -1, 0, 0, 0);
+	bind_here(c, l_zeroed);
 	/* 5 pushes + the return address keep the callee 16-byte aligned. */
 	for (int r = 6; r <= 9; r++)
 		emit_push(b, c->map[r]);
