@@ -663,3 +663,37 @@ TEST(jit, threads_share_one_program)
 	ua_prog_free(p);
 	munmap(base, FAKE_ARENA_SZ);
 }
+
+/* The fault handler's table of code ranges is finite: beyond it, interpret. */
+TEST(jit, too_many_arena_programs_fall_back)
+{
+	static const struct ua_insn prog[] = {
+		UA_MOV64_IMM(1, 0x7000), UA_MOV64_IMM(0, 3), UA_LDX_MEM(UA_DW, 2, 1, 0),
+		UA_ALU64_REG(UA_ADD, 0, 2), UA_EXIT_INSN(),
+	};
+	uint8_t *base = fake_arena();
+	struct ua_prog *p = prepare(prog, N(prog), true);
+	struct ua_jit_prog *jps[80];
+	unsigned fell_back = 0;
+
+	REQUIRE(p);
+	for (size_t i = 0; i < N(jps); i++) {
+		struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+		uint64_t r0 = 0;
+
+		jps[i] = compile(p, false);
+		REQUIRE(jps[i]);
+		if (ua_jit_fallback_reason(jps[i])) {
+			CHECK_STR(ua_jit_fallback_reason(jps[i]),
+				  "the fault handler has no room for more JIT code");
+			fell_back++;
+		}
+		CHECK_EQ(ua_jit_run(jps[i], &ex, NULL, &r0), 0);
+		CHECK_EQ(r0, 3);
+	}
+	CHECK(fell_back > 0 && fell_back < N(jps));
+	for (size_t i = 0; i < N(jps); i++)
+		ua_jit_free(jps[i]);
+	ua_prog_free(p);
+	munmap(base, FAKE_ARENA_SZ);
+}

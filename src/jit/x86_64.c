@@ -408,7 +408,8 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 		a.imm = in->imm;
 		base = c->map[in->dst];
 	}
-	if (c->p->has_arena) {
+	/* r10 is never an arena pointer: ua_jit_run keeps the stack above 4 GiB. */
+	if (c->p->has_arena && base != c->map[10]) {
 		emit_mov_rr(b, true, T1, base);
 		emit_shift_ri(b, true, SH_SHR, T1, 32);
 		jump_to(c, emit_jcc_rel32(b, CC_NE), l_host);
@@ -748,9 +749,14 @@ int ua_jit_compile(const struct ua_prog *p, const struct ua_jit_opts *opts, char
 				ret = ua_probe_register_code((uintptr_t)jp->code,
 							     (uintptr_t)jp->code + jp->code_len,
 							     jit_fault_resolver, jp);
-			if (ret)
-				ua_errf(err, err_sz, ret, "jit: cannot register the fault fixups");
 			jp->registered = !ret;
+			if (ret) { /* e.g. -ENOSPC: too many live JIT programs with an arena */
+				ua_jit_execmem_free(jp->code, jp->mapped_len);
+				jp->code = NULL;
+				jp->code_len = 0;
+				jp->fallback = "the fault handler has no room for more JIT code";
+				ret = 0;
+			}
 		}
 	}
 	free(c.b.p);
