@@ -56,6 +56,9 @@ int ua_prog_run(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args
 /* NULL when ua_prog_run runs machine code, else why it interprets. */
 const char *ua_prog_jit_fallback(const struct ua_prog *p);
 
+/* ua_interp_callback's path while a JIT run is active (ex->jit_run set). */
+int ua_jit_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5], uint64_t *r0);
+
 /* Registers the x86 JIT may give to BPF registers (for shuffled-map tests). */
 #define UA_JIT_N_ALLOCATABLE 11
 extern const uint8_t ua_jit_allocatable[UA_JIT_N_ALLOCATABLE];

@@ -31,6 +31,8 @@ struct jit_run {
 	uint8_t *arena_base;
 	struct ua_exec *ex;
 	const struct ua_jit_prog *jp;
+	const struct jit_run *outer; /* the run whose helper called this callback */
+	uintptr_t start;     /* code address of the first insn (0 or a callback) */
 	uintptr_t zeroed_lo; /* frames from here up were zeroed this run */
 	uint32_t depth;      /* bpf-to-bpf calls in progress */
 	int32_t status;      /* the error an exit through the error path returns */
@@ -50,6 +52,7 @@ struct ua_jit_prog {
 	size_t code_len, mapped_len;
 	struct jit_extable *ext;
 	size_t n_ext;
+	uint32_t *insn_off; /* code offset of every insn (callback entries) */
 	bool registered; /* code range known to the fault handler */
 };
 

@@ -60,9 +60,13 @@ static bool mem_ok(const struct jit_run *run, uint64_t a, unsigned size, bool wr
 {
 	if (a - run->stack_lo <= run->stack_len - size)
 		return true;
-	if (!run->ex->bounds_check)
+	if (!run->ex->bounds_check || region_ok(run->ex, a, size, write))
 		return true;
-	return region_ok(run->ex, a, size, write);
+	/* A callback may use pointers into the stacks of the runs that called it. */
+	for (const struct jit_run *o = run->outer; o; o = o->outer)
+		if (a - o->stack_lo <= o->stack_len - size)
+			return true;
+	return false;
 }
 
 int ua_jit_mem_slow(struct jit_run *run, uint64_t addr, uint64_t size_write, uint64_t idx)
@@ -215,27 +219,22 @@ static bool needs_interpreter(const struct ua_jit_prog *jp, const struct ua_exec
 	       ua_arena_fault_path(ex->arena) == UA_ARENA_FAULT_CHECKED;
 }
 
-int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t args[5],
-	       uint64_t *r0)
+/* One run from insn start on a fresh stack; outer: the run calling a callback. */
+static int run_from(const struct ua_jit_prog *jp, struct ua_exec *ex, size_t start,
+		    const uint64_t args[5], uint64_t *r0, const struct jit_run *outer)
 {
 	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
-	uintptr_t saved_stack_lo, saved_stack_hi, top = (uintptr_t)stack + RUN_STACK_SIZE;
+	uintptr_t saved_stack_lo = ex->stack_lo, saved_stack_hi = ex->stack_hi;
+	uintptr_t top = (uintptr_t)stack + RUN_STACK_SIZE;
+	const void *saved_run = ex->jit_run;
 	struct jit_run run;
 	int ret;
 
-	if (!jp || !ex)
-		return -EINVAL;
-	/* A stack below 4 GiB would look like an arena pointer: let the interpreter map one. */
-	if (needs_interpreter(jp, ex) || (uintptr_t)stack >> 32 == 0)
-		return ua_interp_run(jp->prog, ex, args, r0);
+	/* A stack below 4 GiB would look like an arena pointer. */
+	if (UA_NEVER(outer && (uintptr_t)stack >> 32 == 0))
+		return -EFAULT;
 	ex->err[0] = '\0';
 	ex->exit_now = false;
-	ex->interp_abort = 0;
-	ex->interp_nesting = 0;
-	/* Programs with callbacks fall back, so ua_interp_callback only ever
-	 * finds that the value names no function, and fails the run as it would. */
-	ex->interp_prog = jp->prog;
-	ex->interp_env = NULL;
 	memset(stack + RUN_STACK_SIZE - UA_STACK_SIZE, 0, UA_STACK_SIZE);
 	run = (struct jit_run){
 		.budget = ex->insn_budget ? ex->insn_budget : UA_DEFAULT_INSN_BUDGET,
@@ -245,22 +244,71 @@ int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t 
 		.arena_base = ex->arena_base,
 		.ex = ex,
 		.jp = jp,
+		.outer = outer,
+		.start = (uintptr_t)jp->code + jp->insn_off[start],
 		.zeroed_lo = top - UA_STACK_SIZE,
 	};
 	if (args)
 		memcpy(&run.regs[1], args, 5 * sizeof(run.regs[0]));
 	run.regs[10] = top;
-	saved_stack_lo = ex->stack_lo;
-	saved_stack_hi = ex->stack_hi;
 	ex->stack_lo = run.stack_lo;
 	ex->stack_hi = top;
+	ex->jit_run = &run;
 	ret = jp->entry(&run);
+	ex->jit_run = saved_run;
 	ex->stack_lo = saved_stack_lo;
 	ex->stack_hi = saved_stack_hi;
-	ex->interp_prog = NULL;
 	if (!ret && ex->interp_abort)
-		ret = ex->interp_abort;
+		ret = ex->interp_abort; /* a callback failed inside a helper */
 	if (r0)
 		*r0 = ret ? 0 : run.regs[0];
+	return ret;
+}
+
+int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t args[5],
+	       uint64_t *r0)
+{
+	uint8_t probe;
+
+	if (!jp || !ex)
+		return -EINVAL;
+	/* A stack below 4 GiB would look like an arena pointer: the interpreter maps one. */
+	if (needs_interpreter(jp, ex) || (uintptr_t)&probe >> 32 == 0)
+		return ua_interp_run(jp->prog, ex, args, r0);
+	ex->interp_abort = 0;
+	ex->interp_nesting = 0;
+	ex->interp_prog = NULL;
+	ex->interp_env = NULL;
+	return run_from(jp, ex, 0, args, r0, NULL);
+}
+
+/* ua_interp_callback while a JIT run is active: same checks, same messages. */
+int ua_jit_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5], uint64_t *r0)
+{
+	const struct jit_run *run = ex->jit_run;
+	const struct ua_prog *p = run->jp->prog;
+	uint64_t idx = func & INTERP_FUNC_MASK;
+	int ret;
+
+	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || idx >= p->n || !p->func_start[idx]) {
+		ret = ua_errf(ex->err, sizeof(ex->err), -EINVAL,
+			      "callback 0x%llx is not a function of the program",
+			      (unsigned long long)func);
+		goto abort;
+	}
+	if (ex->interp_nesting >= UA_MAX_CALL_DEPTH) {
+		ret = ua_errf(ex->err, sizeof(ex->err), -E2BIG,
+			      "callbacks nested more than %d deep", UA_MAX_CALL_DEPTH);
+		goto abort;
+	}
+	ex->interp_nesting++;
+	ret = run_from(run->jp, ex, idx, args, r0, run);
+	ex->interp_nesting--;
+	if (!ret)
+		return 0;
+abort:
+	/* The helper returns to the outer run, which then stops with this error. */
+	ex->interp_abort = ret;
+	ex->exit_now = true;
 	return ret;
 }

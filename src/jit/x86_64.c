@@ -609,6 +609,7 @@ static void emit_prologue(struct jit_ctx *c)
 	emit_store64(b, RUNR, RUN_OFF(entry_rsp), RSP);
 	emit_load64(b, ARENAR, RUNR, RUN_OFF(arena_base));
 	reload_all(c);
+	emit_op_mem(b, false, 0xff, 4, RUNR, -1, RUN_OFF(start), false); /* jmp [start] */
 }
 
 /* Common exits and the cold stubs, after the body. */
@@ -712,15 +713,29 @@ static int translate(struct jit_ctx *c, struct ua_jit_prog *jp, char *err, size_
 	jp->ext = c->ext;
 	jp->n_ext = c->n_ext;
 	c->ext = NULL;
+	jp->insn_off = malloc((p->n ? p->n : 1) * sizeof(*jp->insn_off));
+	if (!jp->insn_off)
+		return ua_errf(err, err_sz, -ENOMEM, "jit: out of memory");
+	for (size_t i = 0; i < p->n; i++)
+		jp->insn_off[i] = (uint32_t)c->l.pos[i];
 	return 0;
 }
 
-static const char *unsupported(const struct ua_prog *p)
+/* Makes the fault handler resolve faults in jp's code; if it cannot, jp interprets. */
+static void register_fixups(struct ua_jit_prog *jp)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (p->func_start[i])
-			return "callbacks (ld_imm64 PSEUDO_FUNC) run on the interpreter";
-	return NULL;
+	int ret = ua_probe_init();
+
+	if (!ret)
+		ret = ua_probe_register_code((uintptr_t)jp->code, (uintptr_t)jp->code + jp->code_len,
+					     jit_fault_resolver, jp);
+	jp->registered = !ret;
+	if (ret) { /* e.g. -ENOSPC: too many live JIT programs with an arena */
+		ua_jit_execmem_free(jp->code, jp->mapped_len);
+		jp->code = NULL;
+		jp->code_len = 0;
+		jp->fallback = "the fault handler has no room for more JIT code";
+	}
 }
 
 int ua_jit_compile(const struct ua_prog *p, const struct ua_jit_opts *opts, char *err,
@@ -740,25 +755,9 @@ int ua_jit_compile(const struct ua_prog *p, const struct ua_jit_opts *opts, char
 	if (!jp)
 		return ua_errf(err, err_sz, -ENOMEM, "jit: out of memory");
 	jp->prog = p;
-	jp->fallback = unsupported(p);
-	if (!jp->fallback) {
-		ret = translate(&c, jp, err, err_sz);
-		if (!ret && p->has_arena && jp->n_ext) {
-			ret = ua_probe_init();
-			if (!ret)
-				ret = ua_probe_register_code((uintptr_t)jp->code,
-							     (uintptr_t)jp->code + jp->code_len,
-							     jit_fault_resolver, jp);
-			jp->registered = !ret;
-			if (ret) { /* e.g. -ENOSPC: too many live JIT programs with an arena */
-				ua_jit_execmem_free(jp->code, jp->mapped_len);
-				jp->code = NULL;
-				jp->code_len = 0;
-				jp->fallback = "the fault handler has no room for more JIT code";
-				ret = 0;
-			}
-		}
-	}
+	ret = translate(&c, jp, err, err_sz);
+	if (!ret && p->has_arena && jp->n_ext)
+		register_fixups(jp);
 	free(c.b.p);
 	free(c.stubs);
 	free(c.ext);
@@ -801,6 +800,7 @@ void ua_jit_free(struct ua_jit_prog *jp)
 		ua_probe_unregister_code((uintptr_t)jp->code);
 	ua_jit_execmem_free(jp->code, jp->mapped_len);
 	free(jp->ext);
+	free(jp->insn_off);
 	free(jp);
 }
 
