@@ -325,9 +325,51 @@ static struct ua_insn random_mem(uint64_t r)
 }
 
 /* Straight-line code with forward jumps over memory at r1; ends with exit. */
-static size_t random_program(uint64_t *seed, struct ua_insn *prog, size_t max)
+/*
+ * body random insns at prog[*n..]: jumps go forward inside the body (to its
+ * exit at the latest) or, when loops, sometimes back to an insn >= floor;
+ * sub != 0: some insns call the subprogram at sub.
+ */
+static void random_body(uint64_t *seed, struct ua_insn *prog, size_t *n, size_t body,
+			bool loops, size_t floor, size_t sub)
 {
-	size_t n = 0, body = 8 + xorshift(seed) % (max - 30);
+	for (size_t i = 0; i < body; i++) {
+		uint64_t r = xorshift(seed);
+		size_t left = body - i, at = *n; /* insns after this one before the exit */
+
+		switch (r % 8) {
+		case 0: case 1: case 2: case 3:
+			prog[(*n)++] = random_alu(r >> 3);
+			break;
+		case 4:
+			if (sub && ((r >> 3) & 3) == 0) {
+				prog[(*n)++] = (struct ua_insn)UA_CALL_REL((int32_t)(sub - (at + 1)));
+				break;
+			}
+			/* fall through */
+		case 5:
+			prog[(*n)++] = random_mem(r >> 3);
+			break;
+		default: {
+			bool x = (r >> 3) & 1;
+			uint8_t cls = (r >> 4) & 1 ? UA_JMP : UA_JMP32;
+			int16_t off = (int16_t)((r >> 5) % left);
+
+			if (loops && ((r >> 40) & 7) == 0)
+				off = (int16_t)-(int)((r >> 43) % (at - floor + 1) + 1);
+			prog[(*n)++] = UA_INSN(cls | jmp_ops[(r >> 9) % N(jmp_ops)] | (x ? UA_X : UA_K),
+					       wreg(r >> 13), x ? wreg(r >> 17) : 0, off,
+					       x ? 0 : interesting_imm(r >> 21));
+			break;
+		}
+		}
+	}
+}
+
+/* Registers r0, r2..r9 get random values (r1 is the memory). */
+static size_t random_init(uint64_t *seed, struct ua_insn *prog)
+{
+	size_t n = 0;
 
 	for (uint8_t r = 0; r <= 9; r++) {
 		uint64_t v = xorshift(seed);
@@ -338,40 +380,41 @@ static size_t random_program(uint64_t *seed, struct ua_insn *prog, size_t max)
 		prog[n++] = ld[0];
 		prog[n++] = ld[1];
 	}
-	for (size_t i = 0; i < body; i++) {
-		uint64_t r = xorshift(seed);
-		size_t left = body - i; /* insns after this one before the exit */
+	return n;
+}
 
-		switch (r % 8) {
-		case 0: case 1: case 2: case 3:
-			prog[n++] = random_alu(r >> 3);
-			break;
-		case 4: case 5:
-			prog[n++] = random_mem(r >> 3);
-			break;
-		default: {
-			bool x = (r >> 3) & 1;
-			uint8_t cls = (r >> 4) & 1 ? UA_JMP : UA_JMP32;
-			int16_t off = (int16_t)((r >> 5) % left);
+/* Straight-line code with forward jumps over memory at r1; ends with exit. */
+static size_t random_program(uint64_t *seed, struct ua_insn *prog, size_t max)
+{
+	size_t n = random_init(seed, prog), body = 8 + xorshift(seed) % (max - 30);
 
-			prog[n++] = UA_INSN(cls | jmp_ops[(r >> 9) % N(jmp_ops)] | (x ? UA_X : UA_K),
-					    wreg(r >> 13), x ? wreg(r >> 17) : 0, off,
-					    x ? 0 : interesting_imm(r >> 21));
-			break;
-		}
-		}
-	}
+	random_body(seed, prog, &n, body, false, 0, 0);
+	prog[n++] = (struct ua_insn)UA_EXIT_INSN();
+	return n;
+}
+
+/* main (loops, calls) + exit + a subprogram (loops) + exit; at most 18 + 60 insns. */
+static size_t random_program_with_calls(uint64_t *seed, struct ua_insn *prog)
+{
+	size_t n = random_init(seed, prog), start = n;
+	size_t main_len = 8 + xorshift(seed) % 30, sub_len = 4 + xorshift(seed) % 20;
+	size_t sub = start + main_len + 1;
+
+	random_body(seed, prog, &n, main_len, true, start, sub);
+	prog[n++] = (struct ua_insn)UA_EXIT_INSN();
+	random_body(seed, prog, &n, sub_len, true, sub, 0);
 	prog[n++] = (struct ua_insn)UA_EXIT_INSN();
 	return n;
 }
 
 /* r0 and memory after running prog on engine 0 (interp), 1 (jit), 2 (jit shuffled). */
 static int run_engine(const struct ua_insn *prog, size_t n, const uint8_t *init, int engine,
-		      uint8_t *mem_out, uint64_t *r0)
+		      uint64_t budget, uint8_t *mem_out, uint64_t *r0)
 {
 	uint8_t *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct ua_mem_region region = { (uintptr_t)mem, (uintptr_t)mem + MEM_LEN, true };
-	struct ua_exec ex = { .bounds_check = true, .regions = &region, .n_regions = 1 };
+	struct ua_exec ex = { .bounds_check = true, .regions = &region, .n_regions = 1,
+			      .insn_budget = budget };
 	uint64_t args[5] = { (uintptr_t)mem };
 	struct ua_prog *p = NULL;
 	struct ua_jit_prog *jp = NULL;
@@ -398,9 +441,12 @@ static bool engines_differ(const struct ua_insn *prog, size_t n, const uint8_t *
 {
 	uint8_t m0[MEM_LEN], m1[MEM_LEN];
 	uint64_t r0a = 0, r0b = 0;
-	int a = run_engine(prog, n, init, 0, m0, &r0a), b = run_engine(prog, n, init, 1, m1, &r0b);
+	int a = run_engine(prog, n, init, 0, 20000, m0, &r0a);
+	int b = run_engine(prog, n, init, 1, 20000, m1, &r0b);
 
-	return a != 1000 && (a != b || r0a != r0b || memcmp(m0, m1, MEM_LEN));
+	if (a == 1000 || a == -ETIME || b == -ETIME)
+		return false;
+	return a != b || r0a != r0b || memcmp(m0, m1, MEM_LEN);
 }
 
 /* Debug aid: shrink a failing program (insns become "ja +0") and print it. */
@@ -694,4 +740,53 @@ TEST(jit, too_many_arena_programs_fall_back)
 		ua_jit_free(jps[i]);
 	ua_prog_free(p);
 	munmap(base, FAKE_ARENA_SZ);
+}
+
+/*
+ * Loops (back-edges) and bpf-to-bpf calls: the budget stops endless loops at
+ * different points on the two engines, so those runs are not compared; every
+ * other run must agree exactly (r0, errno, memory).
+ */
+TEST(jit, random_programs_with_loops_and_calls_match)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned compared = 0, timed_out = 0;
+
+	for (int round = 0; round < 2000; round++) {
+		struct ua_insn prog[96];
+		size_t n = random_program_with_calls(&seed, prog);
+		uint8_t init[MEM_LEN], want_mem[MEM_LEN], got_mem[MEM_LEN];
+		uint64_t want_r0 = 0, r0 = 0;
+		int want;
+
+		for (size_t i = 0; i < MEM_LEN; i++)
+			init[i] = (uint8_t)xorshift(&seed);
+		want = run_engine(prog, n, init, 0, 20000, want_mem, &want_r0);
+		if (want == 1000) {
+			ua_test_fail(__FILE__, __LINE__, "round %d: generator made an invalid program",
+				     round);
+			continue;
+		}
+		for (int engine = 1; engine <= 2; engine++) {
+			int ret = run_engine(prog, n, init, engine, 20000, got_mem, &r0);
+
+			if (want == -ETIME || ret == -ETIME) {
+				timed_out++;
+				continue;
+			}
+			compared++;
+			if (ret != want || r0 != want_r0 || memcmp(got_mem, want_mem, MEM_LEN)) {
+				if (getenv("UA_JIT_MINIMIZE"))
+					print_minimized(prog, n, init);
+				ua_test_fail(__FILE__, __LINE__,
+					     "round %d (%s map): interp %d r0 0x%llx, jit %d r0 0x%llx%s",
+					     round, engine == 2 ? "shuffled" : "default", want,
+					     (unsigned long long)want_r0, ret, (unsigned long long)r0,
+					     memcmp(got_mem, want_mem, MEM_LEN) ? ", memory differs" : "");
+			}
+		}
+	}
+	CHECK(compared > 2000);
+	fprintf(stderr, "jit: %u loop/call runs compared, %u stopped by the budget\n", compared,
+		timed_out);
 }
