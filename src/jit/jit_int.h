@@ -28,6 +28,11 @@ struct jit_run {
 	uint64_t loops_left; /* may_goto count-down of the current frame */
 	uintptr_t stack_lo;  /* active frames: [stack_lo, stack_lo + stack_len) */
 	uint64_t stack_len;
+	/* The last region a load / a store passed the slow check in (length 0:
+	 * none yet): checked inline next, so packet and map value accesses stay
+	 * out of C after the first one. */
+	uintptr_t load_lo, store_lo;
+	uint64_t load_len, store_len;
 	uint8_t *arena_base;
 	struct ua_exec *ex;
 	const struct ua_jit_prog *jp;

@@ -69,13 +69,41 @@ static bool mem_ok(const struct jit_run *run, uint64_t a, unsigned size, bool wr
 	return false;
 }
 
+/* Remembers the region a checked access found, for the inline check. */
+static void cache_region(struct jit_run *run, uint64_t a, unsigned size, bool write)
+{
+	const struct ua_exec *ex = run->ex;
+
+	if (!ex->bounds_check) { /* everything is allowed */
+		run->load_lo = run->store_lo = 0;
+		run->load_len = run->store_len = UINT64_MAX;
+		return;
+	}
+	for (size_t i = 0; ex->regions && i < ex->n_regions; i++) {
+		const struct ua_mem_region *r = &ex->regions[i];
+
+		if (a >= r->start && a < r->end && r->end - a >= size) {
+			if (write) {
+				run->store_lo = r->start;
+				run->store_len = r->end - r->start;
+			} else {
+				run->load_lo = r->start;
+				run->load_len = r->end - r->start;
+			}
+			return;
+		}
+	}
+}
+
 int ua_jit_mem_slow(struct jit_run *run, uint64_t addr, uint64_t size_write, uint64_t idx)
 {
 	unsigned size = size_write & 0xff;
 	bool write = size_write & 0x100;
 
-	if (mem_ok(run, addr, size, write))
+	if (mem_ok(run, addr, size, write)) {
+		cache_region(run, addr, size, write);
 		return 0;
+	}
 	if (write && region_ok(run->ex, addr, size, false))
 		return run_error(run, -EFAULT,
 				 "insn %llu: write into read-only memory 0x%llx (size %u)",

@@ -385,6 +385,23 @@ static void emit_access(struct jit_ctx *c, const struct mem_access *a, int base,
 	}
 }
 
+/* Jumps to l_ok when [T1, T1 + size) lies in the run's cached load/store region. */
+static void emit_region_check(struct jit_ctx *c, bool load, unsigned size, size_t l_ok)
+{
+	struct x86_buf *b = &c->b;
+	size_t l_miss = ua_jit_label_new(&c->l);
+
+	emit_mov_rr(b, true, T2, T1);
+	emit_op_mem(b, true, 0x2b, T2, RUNR, -1, load ? RUN_OFF(load_lo) : RUN_OFF(store_lo),
+		    false); /* sub */
+	emit_alu_ri(b, true, ALU_ADD, T2, (int32_t)size);
+	jump_to(c, emit_jcc_rel32(b, CC_B), l_miss);
+	emit_op_mem(b, true, 0x3b, T2, RUNR, -1, load ? RUN_OFF(load_len) : RUN_OFF(store_len),
+		    false); /* cmp */
+	jump_to(c, emit_jcc_rel32(b, CC_BE), l_ok);
+	bind_here(c, l_miss);
+}
+
 static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, size_t idx)
 {
 	static const uint8_t load_size[] = { 1, 2, 4, 8, 1, 2, 4 };
@@ -433,6 +450,7 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 		jump_to(c, emit_jcc_rel32(b, CC_B), l_slow);
 		emit_op_mem(b, true, 0x3b, T2, RUNR, -1, RUN_OFF(stack_len), false); /* cmp */
 		jump_to(c, emit_jcc_rel32(b, CC_BE), l_ok);
+		emit_region_check(c, a.load, a.size, l_ok);
 		bind_here(c, l_slow);
 		emit_slow_call(c, (const void *)ua_jit_mem_slow, T1, 0,
 			       a.size | (a.load ? 0 : 0x100), idx);
