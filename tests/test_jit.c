@@ -790,3 +790,46 @@ TEST(jit, random_programs_with_loops_and_calls_match)
 	fprintf(stderr, "jit: %u loop/call runs compared, %u stopped by the budget\n", compared,
 		timed_out);
 }
+
+/* The inline region cache never widens a region: crossing its end still faults. */
+TEST(jit, cached_region_bounds_are_exact)
+{
+	static const struct ua_insn prog[] = {
+		UA_LDX_MEM(UA_DW, 0, 1, 0), UA_LDX_MEM(UA_DW, 2, 1, 8), UA_STX_MEM(UA_DW, 1, 0, 8),
+		UA_LDX_MEM(UA_DW, 3, 1, 9), UA_EXIT_INSN(),
+	};
+	static const struct ua_insn store_past[] = {
+		UA_ST_MEM(UA_DW, 1, 0, 1), UA_ST_MEM(UA_W, 1, 13, 2), UA_EXIT_INSN(),
+	};
+	uint64_t buf[3] = { 0x11, 0x22, 0x33 };
+	struct ua_mem_region r = { (uintptr_t)buf, (uintptr_t)buf + 16, true };
+	uint64_t args[5] = { (uintptr_t)buf };
+
+	for (int shuffled = 0; shuffled <= 1; shuffled++) {
+		struct ua_prog *p = prepare(prog, N(prog), false);
+		struct ua_prog *q = prepare(store_past, N(store_past), false);
+		struct ua_jit_prog *jp = compile(p, shuffled), *jq = compile(q, shuffled);
+		struct ua_exec ex = { .bounds_check = true, .regions = &r, .n_regions = 1 };
+		uint64_t r0 = 0;
+		char want[128];
+
+		REQUIRE(jp && jq);
+		CHECK_EQ(ua_jit_run(jp, &ex, args, &r0), -EFAULT);
+		snprintf(want, sizeof(want), "insn 3: invalid memory access 0x%llx (size 8)",
+			 (unsigned long long)(uintptr_t)buf + 9);
+		CHECK_STR(ex.err, want);
+		CHECK_EQ(buf[1], 0x11); /* the store at 8 happened */
+		buf[1] = 0x22;
+		CHECK_EQ(ua_jit_run(jq, &ex, args, &r0), -EFAULT);
+		snprintf(want, sizeof(want), "insn 1: invalid memory access 0x%llx (size 4)",
+			 (unsigned long long)(uintptr_t)buf + 13);
+		CHECK_STR(ex.err, want);
+		CHECK_EQ(buf[0], 1);
+		buf[0] = 0x11;
+		CHECK_EQ(buf[2], 0x33);
+		ua_jit_free(jp);
+		ua_jit_free(jq);
+		ua_prog_free(p);
+		ua_prog_free(q);
+	}
+}
