@@ -408,10 +408,25 @@ static size_t random_program_with_calls(uint64_t *seed, struct ua_insn *prog)
 }
 
 /* r0 and memory after running prog on engine 0 (interp), 1 (jit), 2 (jit shuffled). */
+/*
+ * One mapping for every run of the process: programs compute with r1 (its
+ * address), so all engines must see the same one.
+ */
+static uint8_t *shared_mem(void)
+{
+	static uint8_t *mem;
+
+	if (!mem) {
+		mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(mem != MAP_FAILED);
+	}
+	return mem;
+}
+
 static int run_engine(const struct ua_insn *prog, size_t n, const uint8_t *init, int engine,
 		      uint64_t budget, uint8_t *mem_out, uint64_t *r0)
 {
-	uint8_t *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem = shared_mem();
 	struct ua_mem_region region = { (uintptr_t)mem, (uintptr_t)mem + MEM_LEN, true };
 	struct ua_exec ex = { .bounds_check = true, .regions = &region, .n_regions = 1,
 			      .insn_budget = budget };
@@ -432,7 +447,6 @@ static int run_engine(const struct ua_insn *prog, size_t n, const uint8_t *init,
 		ua_jit_free(jp);
 	}
 	memcpy(mem_out, mem, MEM_LEN);
-	munmap(mem, 4096);
 	ua_prog_free(p);
 	return ret;
 }
@@ -832,4 +846,74 @@ TEST(jit, cached_region_bounds_are_exact)
 		ua_prog_free(p);
 		ua_prog_free(q);
 	}
+}
+
+/*
+ * Every arena atomic, both widths, every source register, on an allocated
+ * page and on an unallocated one, cmpxchg hitting and missing: the JIT's
+ * inline sequences against the interpreter (r0, the source register, memory).
+ */
+TEST(jit, arena_atomics_match_the_interpreter)
+{
+	static const int32_t ops[] = {
+		UA_ADD, UA_OR, UA_AND, UA_XOR, UA_ADD | UA_FETCH, UA_OR | UA_FETCH,
+		UA_AND | UA_FETCH, UA_XOR | UA_FETCH, UA_XCHG, UA_CMPXCHG, UA_LOAD_ACQ, UA_STORE_REL,
+	};
+	const uint64_t cell = 0x8899aabbccddeeffull;
+	uint8_t *base = fake_arena();
+	unsigned runs = 0;
+
+	for (size_t o = 0; o < N(ops); o++)
+	for (int size = 1; size <= 8; size *= 2)
+	for (int src = 0; src <= 8; src++)
+	for (int page = 0; page <= 1; page++)
+	for (int hit = 0; hit <= 1; hit++) {
+		bool acqrel = ops[o] == UA_LOAD_ACQ || ops[o] == UA_STORE_REL;
+		uint8_t sz = size == 1 ? UA_B : size == 2 ? UA_H : size == 4 ? UA_W : UA_DW;
+		const struct ua_insn prog[] = {
+			UA_LD_IMM64(0, hit ? cell : 0x1122334455667788ull),
+			UA_LD_IMM64(src, src ? 0x0f0f0f0ff0f0f0f0ull : (hit ? cell : 0x77)),
+			UA_MOV64_IMM(9, page ? 0x2000 : 0),
+			ops[o] == UA_LOAD_ACQ ? (struct ua_insn)UA_LOAD_ACQ_INSN(sz, src, 9, 8)
+					      : (struct ua_insn)UA_ATOMIC_OP(sz, ops[o], 9, src, 8),
+			/* r0 = r0 * 31 + src */
+			UA_MOV64_REG(8, 0), UA_ALU64_IMM(UA_MUL, 8, 31), UA_ALU64_REG(UA_ADD, 8, src),
+			UA_MOV64_REG(0, 8), UA_EXIT_INSN(),
+		};
+		uint64_t want_r0 = 0, r0 = 0, want_cell = 0, got_cell = 0;
+		struct ua_prog *p;
+
+		if ((!acqrel && size < 4) || (src == 8))
+			continue;
+		p = prepare(prog, N(prog), true);
+		REQUIRE(p);
+		for (int engine = 0; engine < 3; engine++) {
+			struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+			struct ua_jit_prog *jp = NULL;
+			int ret;
+
+			memcpy(base + 8, &cell, 8);
+			if (engine == 0) {
+				ret = ua_interp_run(p, &ex, NULL, &want_r0);
+			} else {
+				jp = compile(p, engine == 2);
+				REQUIRE(jp);
+				ret = ua_jit_run(jp, &ex, NULL, &r0);
+				ua_jit_free(jp);
+			}
+			CHECK_EQ(ret, 0);
+			memcpy(engine ? &got_cell : &want_cell, base + 8, 8);
+			if (engine && (r0 != want_r0 || got_cell != want_cell))
+				ua_test_fail(__FILE__, __LINE__,
+					     "op 0x%x size %d src r%d page %d hit %d (%s map): r0 0x%llx want 0x%llx, mem 0x%llx want 0x%llx",
+					     ops[o], size, src, page, hit,
+					     engine == 2 ? "shuffled" : "default",
+					     (unsigned long long)r0, (unsigned long long)want_r0,
+					     (unsigned long long)got_cell, (unsigned long long)want_cell);
+			runs += engine > 0;
+		}
+		ua_prog_free(p);
+	}
+	CHECK(runs > 500);
+	munmap(base, FAKE_ARENA_SZ);
 }

@@ -60,6 +60,7 @@ struct jit_ctx {
 	struct cold_stub *stubs;
 	size_t n_stubs, cap_stubs;
 	struct jit_extable *ext;
+	size_t *ext_resume; /* resume label per entry, SIZE_MAX: right after the access */
 	size_t n_ext, cap_ext;
 	bool oom;
 };
@@ -106,22 +107,32 @@ static void jcc_fail(struct jit_ctx *c, enum x86_cc cc, enum jit_fail_kind kind,
 	jump_to(c, emit_jcc_rel32(&c->b, cc), s->label);
 }
 
-static void add_extable(struct jit_ctx *c, size_t pc, int dst_reg)
+/* The access at pc may fault: zero dst_reg (-1: none), resume at resume_label or after it. */
+static void add_extable_to(struct jit_ctx *c, size_t pc, int dst_reg, size_t resume_label)
 {
 	if (c->n_ext == c->cap_ext) {
 		size_t cap = c->cap_ext ? 2 * c->cap_ext : 64;
 		void *q = realloc(c->ext, cap * sizeof(*c->ext));
+		void *r = q ? realloc(c->ext_resume, cap * sizeof(*c->ext_resume)) : NULL;
 
-		if (!q) {
+		if (q)
+			c->ext = q;
+		if (!q || !r) {
 			c->oom = true;
 			return;
 		}
-		c->ext = q;
+		c->ext_resume = r;
 		c->cap_ext = cap;
 	}
+	c->ext_resume[c->n_ext] = resume_label;
 	c->ext[c->n_ext++] = (struct jit_extable){
 		(uint32_t)pc, (uint32_t)c->b.len, dst_reg >= 0 ? greg_of(dst_reg) : -1,
 	};
+}
+
+static void add_extable(struct jit_ctx *c, size_t pc, int dst_reg)
+{
+	add_extable_to(c, pc, dst_reg, SIZE_MAX);
 }
 
 static void spill_all(struct jit_ctx *c)
@@ -461,6 +472,115 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 	bind_here(c, l_end);
 }
 
+/* ---- atomics ---- */
+
+/* lock-free RMW on [T1] with a fetching result in the BPF src register. */
+static void emit_arena_rmw(struct jit_ctx *c, const struct interp_insn *in, bool w)
+{
+	static const enum x86_alu bitop[] = { [0x40 >> 4] = ALU_OR, [0x50 >> 4] = ALU_AND,
+					      [0xa0 >> 4] = ALU_XOR, [0] = ALU_ADD };
+	struct x86_buf *b = &c->b;
+	int32_t op = (int32_t)in->imm;
+	int src = c->map[in->src], r0 = c->map[0];
+	size_t l_skip = ua_jit_label_new(&c->l), l_fault = ua_jit_label_new(&c->l);
+	size_t l_retry = ua_jit_label_new(&c->l), pc;
+
+	if (!(op & UA_FETCH)) { /* lock add/and/or/xor [T1], src */
+		pc = b->len;
+		emit1(b, 0xf0);
+		emit_op_mem(b, w, (uint16_t)(0x01 + 8 * bitop[(op & 0xf0) >> 4]), src, T1, -1, 0,
+			    false);
+		add_extable(c, pc, -1);
+	} else if (op == (UA_ADD | UA_FETCH) || op == UA_XCHG) {
+		emit_mov_rr(b, true, T2, src);
+		pc = b->len;
+		if (op == UA_XCHG) {
+			emit_op_mem(b, w, 0x87, T2, T1, -1, 0, false);
+		} else {
+			emit1(b, 0xf0);
+			emit_op_mem(b, w, 0x0fc1, T2, T1, -1, 0, false); /* xadd */
+		}
+		add_extable_to(c, pc, -1, l_skip);
+		emit_mov_rr(b, true, src, T2);
+		bind_here(c, l_skip);
+		return;
+	} else { /* cmpxchg, or a fetching and/or/xor as a cmpxchg loop; rax is the comparand */
+		bool is_cmpxchg = op == UA_CMPXCHG;
+
+		if (is_cmpxchg)
+			emit_mov_rr(b, true, T2, src);
+		emit_push(b, RAX);
+		if (is_cmpxchg) {
+			emit_mov_rr(b, w, RAX, r0);
+		} else {
+			pc = b->len;
+			emit_op_mem(b, w, 0x8b, RAX, T1, -1, 0, false);
+			add_extable_to(c, pc, -1, l_fault);
+			bind_here(c, l_retry);
+			emit_mov_rr(b, true, T2, RAX);
+			if (src == RAX) /* the pushed copy */
+				emit_op_mem(b, w, (uint16_t)(0x03 + 8 * bitop[(op & 0xf0) >> 4]), T2,
+					    RSP, -1, 0, false);
+			else
+				emit_alu_rr(b, w, bitop[(op & 0xf0) >> 4], T2, src);
+		}
+		pc = b->len;
+		emit1(b, 0xf0);
+		emit_op_mem(b, w, 0x0fb1, T2, T1, -1, 0, false); /* cmpxchg */
+		add_extable_to(c, pc, -1, l_fault);
+		if (!is_cmpxchg)
+			jump_to(c, emit_jcc_rel32(b, CC_NE), l_retry);
+		emit_mov_rr(b, true, T2, RAX);
+		emit_pop(b, RAX);
+		emit_mov_rr(b, true, is_cmpxchg ? r0 : src, T2);
+		jump_to(c, emit_jmp_rel32(b), l_skip);
+		bind_here(c, l_fault); /* nothing changed: only rax to restore */
+		emit_pop(b, RAX);
+	}
+	bind_here(c, l_skip);
+}
+
+/*
+ * Arena atomics inline with fault fixups (a faulting one changes nothing; a
+ * faulting load-acquire yields 0); x86 is TSO, so load-acquire and
+ * store-release are plain moves. Host memory goes to the C slow path.
+ */
+static void emit_atomic(struct jit_ctx *c, const struct interp_insn *in, size_t idx)
+{
+	struct x86_buf *b = &c->b;
+	int32_t op = (int32_t)in->imm;
+	int base = c->map[op == UA_LOAD_ACQ ? in->src : in->dst];
+	size_t l_host = ua_jit_label_new(&c->l), l_end = ua_jit_label_new(&c->l);
+
+	if (!c->p->has_arena || base == c->map[10]) {
+		emit_slow_call(c, (const void *)ua_jit_atomic, -1, idx, 0, 0);
+		return;
+	}
+	emit_mov_rr(b, true, T1, base);
+	emit_shift_ri(b, true, SH_SHR, T1, 32);
+	jump_to(c, emit_jcc_rel32(b, CC_NE), l_host);
+	emit_test_rr(b, true, ARENAR, ARENAR);
+	jcc_fail(c, CC_E, JIT_FAIL_NO_ARENA, idx);
+	emit_mov_rr(b, false, T1, base);
+	emit_op_mem(b, true, 0x8d, T1, ARENAR, T1, (int16_t)in->off, false); /* lea */
+	if (op == UA_LOAD_ACQ || op == UA_STORE_REL) {
+		struct mem_access a = {
+			.load = op == UA_LOAD_ACQ, .size = in->size,
+			.reg = c->map[op == UA_LOAD_ACQ ? in->dst : in->src],
+		};
+		size_t pc = b->len;
+
+		emit_access(c, &a, T1, -1, 0);
+		add_extable(c, pc, a.load ? a.reg : -1);
+	} else {
+		emit_arena_rmw(c, in, in->size == 8);
+	}
+	jump_to(c, emit_jmp_rel32(b), l_end);
+	bind_here(c, l_host);
+	emit_slow_call(c, (const void *)ua_jit_atomic, -1, idx, 0, 0);
+	bind_here(c, l_end);
+}
+
 /* ---- jumps and calls ---- */
 
 /* Back-edges pay for the loop body so every loop ends within the budget. */
@@ -581,7 +701,7 @@ static void emit_insn(struct jit_ctx *c, const struct interp_insn *in, size_t id
 			emit_mov_ri(b, true, c->map[in->dst], (int64_t)in->u64);
 			break;
 		case OP_ATOMIC:
-			emit_slow_call(c, (const void *)ua_jit_atomic, -1, idx, 0, 0);
+			emit_atomic(c, in, idx);
 			break;
 		case OP_JA:
 			emit_budget_charge(c, idx, (size_t)in->off);
@@ -728,6 +848,9 @@ static int translate(struct jit_ctx *c, struct ua_jit_prog *jp, char *err, size_
 			       c->b.len);
 	jp->code_len = c->b.len;
 	jp->entry = (int (*)(struct jit_run *))jp->code;
+	for (size_t i = 0; i < c->n_ext; i++)
+		if (c->ext_resume[i] != SIZE_MAX)
+			c->ext[i].resume = (uint32_t)c->l.pos[c->ext_resume[i]];
 	jp->ext = c->ext;
 	jp->n_ext = c->n_ext;
 	c->ext = NULL;
@@ -779,6 +902,7 @@ int ua_jit_compile(const struct ua_prog *p, const struct ua_jit_opts *opts, char
 	free(c.b.p);
 	free(c.stubs);
 	free(c.ext);
+	free(c.ext_resume);
 	ua_jit_labels_free(&c.l);
 	if (ret) {
 		ua_jit_free(jp);
