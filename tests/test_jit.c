@@ -7,6 +7,7 @@
  * (Every interpreter unit test and conformance vector also runs on the JIT:
  * test_interp.c, test_conformance.c.)
  */
+#include "arena.h"
 #include "example_util.h"
 #include "insn_build.h"
 #include "interp.h"
@@ -916,4 +917,64 @@ TEST(jit, arena_atomics_match_the_interpreter)
 	}
 	CHECK(runs > 500);
 	munmap(base, FAKE_ARENA_SZ);
+}
+
+/*
+ * A real arena on both fault paths: userfaultfd (the JIT's inline accesses,
+ * SIGBUS fixups) and checked (the JIT hands the run to the interpreter so an
+ * unbacked page is never touched). Unallocated page: loads 0, stores and
+ * atomics dropped; the allocated page sees every store.
+ */
+static void real_arena_case(bool no_uffd)
+{
+	static const struct ua_insn prog[] = {
+		UA_ADDR_SPACE_CAST_INSN(2, 1, UA_CAST_KERN),          /* r2 = lo32(page) */
+		UA_MOV64_REG(3, 2), UA_ALU64_IMM(UA_ADD, 3, 4096),    /* r3 = next page (unallocated) */
+		UA_ST_MEM(UA_DW, 3, 0, 9), UA_LDX_MEM(UA_DW, 0, 3, 0),
+		UA_MOV64_IMM(4, 3), UA_ATOMIC_OP(UA_DW, UA_ADD | UA_FETCH, 3, 4, 8),
+		UA_ALU64_REG(UA_ADD, 0, 4),                           /* r4 keeps 3 */
+		UA_ST_MEM(UA_DW, 2, 16, 0x77), UA_LDX_MEM(UA_DW, 5, 2, 16),
+		UA_ALU64_REG(UA_ADD, 0, 5),
+		UA_MOV64_IMM(6, 5), UA_ATOMIC_OP(UA_DW, UA_ADD, 2, 6, 16),
+		UA_EXIT_INSN(),
+	};
+	UA_OPTS(ua_arena_opts, opts, .max_entries = 16, .map_flags = UA_F_MMAPABLE);
+	struct ua_arena *a = NULL;
+	struct ua_prog *p = prepare(prog, N(prog), true);
+	struct ua_jit_prog *jp;
+	uint64_t *page, r0 = 0;
+
+	if (no_uffd)
+		setenv("UA_ARENA_NO_UFFD", "1", 1);
+	REQUIRE(p);
+	REQUIRE_EQ(ua_arena_create(&opts, &a), 0);
+	if (!no_uffd && ua_arena_fault_path(a) != UA_ARENA_FAULT_UFFD)
+		SKIP("userfaultfd is not available here");
+	CHECK_EQ(ua_arena_fault_path(a), no_uffd ? UA_ARENA_FAULT_CHECKED : UA_ARENA_FAULT_UFFD);
+	page = ua_arena_alloc_pages(a, NULL, 1, -1, 0);
+	REQUIRE(page != NULL);
+	jp = compile(p, no_uffd);
+	REQUIRE(jp);
+	{
+		struct ua_exec ex = { .bounds_check = true, .arena = a,
+				      .arena_base = ua_arena_prog_base(a) };
+		uint64_t args[5] = { (uintptr_t)page };
+
+		CHECK_EQ(ua_jit_run(jp, &ex, args, &r0), 0);
+	}
+	CHECK_EQ(r0, 0 + 3 + 0x77);
+	CHECK_EQ(page[2], 0x77 + 5);
+	ua_jit_free(jp);
+	ua_prog_free(p);
+	ua_arena_destroy(a);
+}
+
+TEST(jit, real_arena_userfaultfd_path)
+{
+	real_arena_case(false);
+}
+
+TEST(jit, real_arena_checked_path_interprets)
+{
+	real_arena_case(true);
 }
