@@ -193,6 +193,7 @@ int ua_jit_atomic(struct jit_run *run, uint64_t idx)
 			return run_error(run, -EFAULT,
 					 "insn %llu: misaligned atomic access 0x%llx (size %u)",
 					 (unsigned long long)idx, (unsigned long long)a, size);
+		cache_region(run, a, size, op != UA_LOAD_ACQ);
 		done = host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
 		if (UA_NEVER(!done))
 			return run_error(run, -EFAULT, "insn %llu: invalid atomic operation 0x%x",

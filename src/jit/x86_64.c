@@ -62,6 +62,7 @@ struct jit_ctx {
 	struct jit_extable *ext;
 	size_t *ext_resume; /* resume label per entry, SIZE_MAX: right after the access */
 	size_t n_ext, cap_ext;
+	bool host_atomic; /* emitting a host-memory atomic: its faults are real, no fixups */
 	bool oom;
 };
 
@@ -110,6 +111,8 @@ static void jcc_fail(struct jit_ctx *c, enum x86_cc cc, enum jit_fail_kind kind,
 /* The access at pc may fault: zero dst_reg (-1: none), resume at resume_label or after it. */
 static void add_extable_to(struct jit_ctx *c, size_t pc, int dst_reg, size_t resume_label)
 {
+	if (c->host_atomic)
+		return;
 	if (c->n_ext == c->cap_ext) {
 		size_t cap = c->cap_ext ? 2 * c->cap_ext : 64;
 		void *q = realloc(c->ext, cap * sizeof(*c->ext));
@@ -396,21 +399,28 @@ static void emit_access(struct jit_ctx *c, const struct mem_access *a, int base,
 	}
 }
 
-/* Jumps to l_ok when [T1, T1 + size) lies in the run's cached load/store region. */
-static void emit_region_check(struct jit_ctx *c, bool load, unsigned size, size_t l_ok)
+/* Jumps to l_ok when [T1, T1 + size) lies in [run->lo, run->lo + run->len). */
+static void emit_range_check(struct jit_ctx *c, int32_t lo_off, int32_t len_off, unsigned size,
+			     size_t l_ok)
 {
 	struct x86_buf *b = &c->b;
 	size_t l_miss = ua_jit_label_new(&c->l);
 
 	emit_mov_rr(b, true, T2, T1);
-	emit_op_mem(b, true, 0x2b, T2, RUNR, -1, load ? RUN_OFF(load_lo) : RUN_OFF(store_lo),
-		    false); /* sub */
+	emit_op_mem(b, true, 0x2b, T2, RUNR, -1, lo_off, false); /* sub */
 	emit_alu_ri(b, true, ALU_ADD, T2, (int32_t)size);
 	jump_to(c, emit_jcc_rel32(b, CC_B), l_miss);
-	emit_op_mem(b, true, 0x3b, T2, RUNR, -1, load ? RUN_OFF(load_len) : RUN_OFF(store_len),
-		    false); /* cmp */
+	emit_op_mem(b, true, 0x3b, T2, RUNR, -1, len_off, false); /* cmp */
 	jump_to(c, emit_jcc_rel32(b, CC_BE), l_ok);
 	bind_here(c, l_miss);
+}
+
+/* Jumps to l_ok when T1 is a valid address (active stack frames, cached region). */
+static void emit_host_check(struct jit_ctx *c, bool load, unsigned size, size_t l_ok)
+{
+	emit_range_check(c, RUN_OFF(stack_lo), RUN_OFF(stack_len), size, l_ok);
+	emit_range_check(c, load ? RUN_OFF(load_lo) : RUN_OFF(store_lo),
+			 load ? RUN_OFF(load_len) : RUN_OFF(store_len), size, l_ok);
 }
 
 static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, size_t idx)
@@ -455,13 +465,7 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 		emit_access(c, &a, base, -1, off);
 	} else {
 		emit_lea(b, T1, base, off);
-		emit_mov_rr(b, true, T2, T1);
-		emit_op_mem(b, true, 0x2b, T2, RUNR, -1, RUN_OFF(stack_lo), false); /* sub */
-		emit_alu_ri(b, true, ALU_ADD, T2, (int32_t)a.size);
-		jump_to(c, emit_jcc_rel32(b, CC_B), l_slow);
-		emit_op_mem(b, true, 0x3b, T2, RUNR, -1, RUN_OFF(stack_len), false); /* cmp */
-		jump_to(c, emit_jcc_rel32(b, CC_BE), l_ok);
-		emit_region_check(c, a.load, a.size, l_ok);
+		emit_host_check(c, a.load, a.size, l_ok);
 		bind_here(c, l_slow);
 		emit_slow_call(c, (const void *)ua_jit_mem_slow, T1, 0,
 			       a.size | (a.load ? 0 : 0x100), idx);
@@ -545,38 +549,59 @@ static void emit_arena_rmw(struct jit_ctx *c, const struct interp_insn *in, bool
  * faulting load-acquire yields 0); x86 is TSO, so load-acquire and
  * store-release are plain moves. Host memory goes to the C slow path.
  */
-static void emit_atomic(struct jit_ctx *c, const struct interp_insn *in, size_t idx)
+static void emit_atomic_on_t1(struct jit_ctx *c, const struct interp_insn *in)
 {
-	struct x86_buf *b = &c->b;
 	int32_t op = (int32_t)in->imm;
-	int base = c->map[op == UA_LOAD_ACQ ? in->src : in->dst];
-	size_t l_host = ua_jit_label_new(&c->l), l_end = ua_jit_label_new(&c->l);
 
-	if (!c->p->has_arena || base == c->map[10]) {
-		emit_slow_call(c, (const void *)ua_jit_atomic, -1, idx, 0, 0);
-		return;
-	}
-	emit_mov_rr(b, true, T1, base);
-	emit_shift_ri(b, true, SH_SHR, T1, 32);
-	jump_to(c, emit_jcc_rel32(b, CC_NE), l_host);
-	emit_test_rr(b, true, ARENAR, ARENAR);
-	jcc_fail(c, CC_E, JIT_FAIL_NO_ARENA, idx);
-	emit_mov_rr(b, false, T1, base);
-	emit_op_mem(b, true, 0x8d, T1, ARENAR, T1, (int16_t)in->off, false); /* lea */
 	if (op == UA_LOAD_ACQ || op == UA_STORE_REL) {
 		struct mem_access a = {
 			.load = op == UA_LOAD_ACQ, .size = in->size,
 			.reg = c->map[op == UA_LOAD_ACQ ? in->dst : in->src],
 		};
-		size_t pc = b->len;
+		size_t pc = c->b.len;
 
 		emit_access(c, &a, T1, -1, 0);
 		add_extable(c, pc, a.load ? a.reg : -1);
 	} else {
 		emit_arena_rmw(c, in, in->size == 8);
 	}
-	jump_to(c, emit_jmp_rel32(b), l_end);
+}
+
+static void emit_atomic(struct jit_ctx *c, const struct interp_insn *in, size_t idx)
+{
+	struct x86_buf *b = &c->b;
+	int32_t op = (int32_t)in->imm;
+	int base = c->map[op == UA_LOAD_ACQ ? in->src : in->dst];
+	size_t l_host = ua_jit_label_new(&c->l), l_end = ua_jit_label_new(&c->l);
+	size_t l_ok = ua_jit_label_new(&c->l), l_slow = ua_jit_label_new(&c->l);
+
+	if (c->p->has_arena && base != c->map[10]) {
+		emit_mov_rr(b, true, T1, base);
+		emit_shift_ri(b, true, SH_SHR, T1, 32);
+		jump_to(c, emit_jcc_rel32(b, CC_NE), l_host);
+		emit_test_rr(b, true, ARENAR, ARENAR);
+		jcc_fail(c, CC_E, JIT_FAIL_NO_ARENA, idx);
+		emit_mov_rr(b, false, T1, base);
+		emit_op_mem(b, true, 0x8d, T1, ARENAR, T1, (int16_t)in->off, false); /* lea */
+		emit_atomic_on_t1(c, in);
+		jump_to(c, emit_jmp_rel32(b), l_end);
+	}
+	/* Host memory: inline when valid (stack, cached region) and aligned; else C,
+	 * which also reports the error. */
 	bind_here(c, l_host);
+	emit_lea(b, T1, base, (int16_t)in->off);
+	emit_host_check(c, op == UA_LOAD_ACQ, in->size, l_ok);
+	jump_to(c, emit_jmp_rel32(b), l_slow);
+	bind_here(c, l_ok);
+	if (in->size > 1) {
+		emit_test_ri(b, false, T1, (int32_t)in->size - 1);
+		jump_to(c, emit_jcc_rel32(b, CC_NE), l_slow);
+	}
+	c->host_atomic = true;
+	emit_atomic_on_t1(c, in);
+	c->host_atomic = false;
+	jump_to(c, emit_jmp_rel32(b), l_end);
+	bind_here(c, l_slow);
 	emit_slow_call(c, (const void *)ua_jit_atomic, -1, idx, 0, 0);
 	bind_here(c, l_end);
 }
