@@ -4,8 +4,8 @@
  * runner starts the plugin once per test vector):
  *   argv[1] (optional)  the test memory as space-separated hex bytes
  *   --program HEX       the program as hex bytes (else one line on stdin)
- *   --jit | --interpret execution engine; uarena has no JIT yet, so --jit
- *                       runs the interpreter too
+ *   --jit | --interpret execution engine: the x86-64 JIT (docs/jit.md) or
+ *                       the interpreter (default)
  * On success prints r0 as hex ("%lx") and exits 0; on failure prints the
  * error text on stdout (the runner compares it with the vector's "-- error")
  * and exits 1.
