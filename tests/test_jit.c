@@ -8,12 +8,13 @@
  * test_interp.c, test_conformance.c.)
  */
 #include "arena.h"
-#include "example_util.h"
 #include "insn_build.h"
 #include "interp.h"
 #include "jit.h"
 #include "loader.h"
 #include "test.h"
+
+#include <uarena.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -559,6 +560,14 @@ static int test_run(struct ua_program *p, uint32_t flags, uint32_t *retval, char
 	return ret;
 }
 
+/* $UA_BPF_DIR (build/bpf): own copy, shared test helpers are being reorganised. */
+static const char *bpf_dir(void)
+{
+	const char *d = getenv("UA_BPF_DIR");
+
+	return d && *d ? d : "build/bpf";
+}
+
 struct obj_result {
 	int ret;
 	uint32_t retval;
@@ -573,7 +582,7 @@ static size_t run_object(const char *name, uint32_t flags, struct obj_result *re
 	struct ua_object *obj = NULL;
 	size_t n = 0;
 
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", bpf_obj_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", bpf_dir(), name);
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err),
 		.object_name = "ex");
 	if (ua_object_open(path, &oo, &obj)) {
