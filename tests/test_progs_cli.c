@@ -99,12 +99,7 @@ TEST(progs_cli, run_prints_retval_and_json)
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "{\"prog\":\"basic_alloc2\",\"retval\":0,\"retval_signed\":0,");
 	CHECK_CONTAINS(r.out, "\"repeat\":3}\n");
-	CHECK_STR(r.err, "");
-
-	UARENA(&r, "run", obj("arena_verifier"), "--prog", "basic_alloc1", "--jit");
-	CHECK_EQ(r.status, 0);
-	CHECK_CONTAINS(r.out, "prog basic_alloc1: retval 0 (0, 0x0)\n");
-	CHECK_CONTAINS(r.out, " ns per run (1 run, jit)\n");
+	CHECK_STR(r.err, ""); /* --jit runs the JIT: no fallback notice */
 }
 
 TEST(progs_cli, run_xdp_with_packet_file)
