@@ -12,13 +12,17 @@
  *   directly. bpf-to-bpf calls are x86 calls preceded by 5 pushes (the
  *   caller's r6..r9 and may_goto count), which keeps the callee aligned; EXIT
  *   at depth 0 leaves through the epilogue, deeper it is a ret.
- * - Anything rare or complicated (atomics, callx, cast_user, non-stack memory
- *   checks, call bookkeeping, errors) is a C slow path in runtime.c: the code
- *   spills every BPF register into run->regs, calls, and reloads them, so C
- *   sees (and may change) the register file exactly like the interpreter.
+ * - Anything rare or complicated (callx, cast_user, the first access to a
+ *   region, zeroing a new frame, errors) is a C slow path in runtime.c: the
+ *   code spills every BPF register into run->regs, calls, and reloads them,
+ *   so C sees (and may change) the register file exactly like the
+ *   interpreter.
  * - Arena access (PROBE_MEM32): base with upper 32 bits zero ->
  *   [r12 + lo32(base) + off], with an exception-table entry; the fault
- *   resolver zeroes a load's destination and resumes after the access.
+ *   resolver zeroes a load's destination and resumes after the access (an
+ *   atomic's entry resumes past its write-back, so it changes nothing).
+ * - Other addresses: checked inline against the active stack frames and the
+ *   region the last slow check found, else C.
  */
 #include "jit_int.h"
 
@@ -478,8 +482,8 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 
 /* ---- atomics ---- */
 
-/* lock-free RMW on [T1] with a fetching result in the BPF src register. */
-static void emit_arena_rmw(struct jit_ctx *c, const struct interp_insn *in, bool w)
+/* Atomic read-modify-write on [T1]; fetching forms return the old value in src (r0 for cmpxchg). */
+static void emit_rmw(struct jit_ctx *c, const struct interp_insn *in, bool w)
 {
 	static const enum x86_alu bitop[] = { [0x40 >> 4] = ALU_OR, [0x50 >> 4] = ALU_AND,
 					      [0xa0 >> 4] = ALU_XOR, [0] = ALU_ADD };
@@ -563,7 +567,7 @@ static void emit_atomic_on_t1(struct jit_ctx *c, const struct interp_insn *in)
 		emit_access(c, &a, T1, -1, 0);
 		add_extable(c, pc, a.load ? a.reg : -1);
 	} else {
-		emit_arena_rmw(c, in, in->size == 8);
+		emit_rmw(c, in, in->size == 8);
 	}
 }
 
