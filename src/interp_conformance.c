@@ -34,7 +34,7 @@ static ua_helper_fn conformance_helper(void *ctx, int32_t id, const char **name)
 /* A register map unlike the default one: every BPF register moves. */
 static const uint8_t shuffled_regmap[UA_MAX_BPF_REG] = { 13, 3, 1, 9, 5, 0, 2, 6, 7, 8, 14 };
 
-static int run_engine(const struct ua_prog *prog, struct ua_exec *ex, const uint64_t args[5],
+static int run_engine(struct ua_prog *prog, struct ua_exec *ex, const uint64_t args[5],
 		      uint64_t *r0, enum ua_interp_dispatch how, char *err, size_t err_sz)
 {
 	struct ua_jit_opts jo = { how == UA_DISPATCH_JIT_SHUFFLED ? shuffled_regmap : NULL };
@@ -43,6 +43,10 @@ static int run_engine(const struct ua_prog *prog, struct ua_exec *ex, const uint
 
 	if (how != UA_DISPATCH_JIT && how != UA_DISPATCH_JIT_SHUFFLED)
 		return ua_interp_run_with(prog, ex, args, r0, how);
+	if (how == UA_DISPATCH_JIT) { /* the dispatcher every other user goes through */
+		ret = ua_prog_enable_jit(prog, err, err_sz);
+		return ret ? ret : ua_prog_run(prog, ex, args, r0);
+	}
 	ret = ua_jit_compile(prog, &jo, err, err_sz, &jp);
 	if (ret)
 		return ret;
