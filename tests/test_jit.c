@@ -987,3 +987,41 @@ TEST(jit, real_arena_checked_path_interprets)
 {
 	real_arena_case(true);
 }
+
+/* A large program: buffers and label tables grow, jumps span megabytes. */
+TEST(jit, large_program_compiles_and_runs)
+{
+	const size_t n = 100000;
+	struct ua_insn *prog = calloc(n, sizeof(*prog));
+	struct ua_prog *p;
+	struct ua_jit_prog *jp;
+	struct ua_exec ex = { .bounds_check = true };
+	uint64_t r0 = 0;
+
+	REQUIRE(prog);
+	prog[0] = (struct ua_insn)UA_MOV64_IMM(0, 0);
+	prog[1] = (struct ua_insn)UA_JMP_IMM(UA_JEQ, 1, 7, (int16_t)0x7fff); /* r1 == 7: skip */
+	for (size_t i = 2; i + 1 < n; i++)
+		prog[i] = (struct ua_insn)UA_ALU64_IMM(UA_ADD, 0, 1);
+	prog[n - 1] = (struct ua_insn)UA_EXIT_INSN();
+	p = prepare(prog, n, false);
+	REQUIRE(p);
+	jp = compile(p, true);
+	REQUIRE(jp);
+	CHECK(ua_jit_code_size(jp) > n * 4);
+	CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+	CHECK_EQ(r0, n - 3);
+	{
+		uint64_t args[5] = { 7 };
+
+		uint64_t want = 0;
+
+		CHECK_EQ(ua_jit_run(jp, &ex, args, &r0), 0);
+		CHECK_EQ(r0, n - 3 - 0x7fff); /* insns 2..0x8000 skipped */
+		CHECK_EQ(ua_interp_run(p, &ex, args, &want), 0);
+		CHECK_EQ(r0, want);
+	}
+	ua_jit_free(jp);
+	ua_prog_free(p);
+	free(prog);
+}
