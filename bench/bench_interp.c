@@ -3,7 +3,8 @@
  * Interpreter throughput on the compute-bound programs of programs.h, each
  * against the same computation in C compiled natively (-O2): groups
  * interp_<program> with impls native (the baseline), interp (threaded
- * dispatch, what ua_interp_run uses) and interp_switch. Each impl first
+ * dispatch, what ua_interp_run uses), interp_switch and jit (the x86-64 JIT
+ * through ua_prog_run; kernel_jit comes from bench_kernel_progs.c). Each impl first
  * checks that it returns the program's expected r0, so a ratio never
  * compares different work. The native inputs come through volatiles so the
  * compiler cannot fold the whole computation to a constant.
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "interp.h"
+#include "jit.h"
 #include "programs.h"
 
 #define BENCH_MIN_NS (200ull * 1000 * 1000)
@@ -127,7 +129,8 @@ static uint64_t interp_call(const void *arg)
 	struct ua_exec ex = { .bounds_check = true };
 	uint64_t r0 = 0;
 
-	if (ua_interp_run_with(a->prog, &ex, NULL, &r0, a->how))
+	if (a->how == UA_DISPATCH_JIT ? ua_prog_run(a->prog, &ex, NULL, &r0)
+				      : ua_interp_run_with(a->prog, &ex, NULL, &r0, a->how))
 		return ~0ull;
 	return r0;
 }
@@ -138,6 +141,25 @@ static const struct bench_program *find_program(const char *name)
 		if (!strcmp(bench_programs[i].name, name))
 			return &bench_programs[i];
 	return NULL;
+}
+
+/* Prepares insns for how: the JIT variant must really run machine code. */
+static int prepare_for(const struct ua_insn *insns, size_t n, enum ua_interp_dispatch how,
+		       struct ua_prog **out)
+{
+	char err[256];
+
+	if (ua_prog_prepare(insns, n, NULL, err, sizeof(err), out)) {
+		bench_skip("%s", err);
+		return -1;
+	}
+	if (how == UA_DISPATCH_JIT &&
+	    (ua_prog_enable_jit(*out, err, sizeof(err)) || ua_prog_jit_fallback(*out))) {
+		bench_skip("jit: %s", ua_prog_jit_fallback(*out));
+		ua_prog_free(*out);
+		return -1;
+	}
+	return 0;
 }
 
 static double bench_native(const char *name, uint64_t (*fn)(const void *))
@@ -156,14 +178,11 @@ static double bench_interp(const char *name, enum ua_interp_dispatch how)
 {
 	const struct bench_program *bp = find_program(name);
 	struct interp_arg arg = { NULL, how };
-	char err[256];
 	double ns;
 	uint64_t r0;
 
-	if (ua_prog_prepare(bp->insns, bp->n_insns, NULL, err, sizeof(err), &arg.prog)) {
-		bench_skip("%s", err);
+	if (prepare_for(bp->insns, bp->n_insns, how, &arg.prog))
 		return -1;
-	}
 	r0 = interp_call(&arg);
 	if (r0 != bp->expected_r0) {
 		bench_skip("interp %s returned 0x%llx, want 0x%llx", name, (unsigned long long)r0,
@@ -179,7 +198,8 @@ static double bench_interp(const char *name, enum ua_interp_dispatch how)
 #define INTERP_GROUP(prog)                                                    \
 	BENCH(interp_##prog, native, 0) { return bench_native(#prog, native_##prog); } \
 	BENCH(interp_##prog, interp, 1) { return bench_interp(#prog, UA_DISPATCH_THREADED); } \
-	BENCH(interp_##prog, interp_switch, 2) { return bench_interp(#prog, UA_DISPATCH_SWITCH); }
+	BENCH(interp_##prog, interp_switch, 2) { return bench_interp(#prog, UA_DISPATCH_SWITCH); } \
+	BENCH(interp_##prog, jit, 3) { return bench_interp(#prog, UA_DISPATCH_JIT); }
 
 INTERP_GROUP(loop)
 INTERP_GROUP(fnv1a)
@@ -197,13 +217,10 @@ static double bench_empty(enum ua_interp_dispatch how)
 {
 	static const struct ua_insn prog[] = { UA_MOV64_IMM(0, 1), UA_EXIT_INSN() };
 	struct interp_arg arg = { NULL, how };
-	char err[256];
 	double ns;
 
-	if (ua_prog_prepare(prog, 2, NULL, err, sizeof(err), &arg.prog)) {
-		bench_skip("%s", err);
+	if (prepare_for(prog, 2, how, &arg.prog))
 		return -1;
-	}
 	ns = time_calls(interp_call, &arg);
 	ua_prog_free(arg.prog);
 	return ns;
@@ -211,3 +228,4 @@ static double bench_empty(enum ua_interp_dispatch how)
 
 BENCH(interp_empty, native, 0) { return time_calls(native_empty, NULL); }
 BENCH(interp_empty, interp, 1) { return bench_empty(UA_DISPATCH_THREADED); }
+BENCH(interp_empty, jit, 3) { return bench_empty(UA_DISPATCH_JIT); }

@@ -55,7 +55,7 @@ static void make_pkt(uint8_t pkt[42])
 	memcpy(pkt + 26, bench_ip, 4);
 }
 
-BENCH(xdp_kv_packet, uarena, 0)
+static double xdp_kv(uint32_t flags)
 {
 	struct ua_object *obj = open_obj("xdp_arena_kv", "bench");
 	uint8_t pkt[42], out[64];
@@ -66,7 +66,7 @@ BENCH(xdp_kv_packet, uarena, 0)
 	fill_table(ua_arena_user_base(ua_map_arena(ua_object_find_map(obj, "arena"))));
 	make_pkt(pkt);
 	UA_OPTS(ua_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
-		.data_out = out, .data_size_out = sizeof(out), .repeat = 200000);
+		.data_out = out, .data_size_out = sizeof(out), .repeat = 200000, .flags = flags);
 	if (ua_program_test_run(ua_object_find_program(obj, "xdp_kv_filter"), &o) ||
 	    o.retval != 1) {
 		bench_skip("xdp run failed");
@@ -77,6 +77,9 @@ BENCH(xdp_kv_packet, uarena, 0)
 	ua_object_close(obj);
 	return ns;
 }
+
+BENCH(xdp_kv_packet, uarena, 0) { return xdp_kv(0); }
+BENCH(xdp_kv_packet, uarena_jit, 2) { return xdp_kv(UA_F_TEST_RUN_JIT); }
 
 /* The program's logic in C, on the same kind of table. */
 __attribute__((noinline)) static uint32_t native_filter(struct kv_table *t, const uint8_t *data,
@@ -123,7 +126,7 @@ BENCH(xdp_kv_packet, native, 1)
 	return (double)(bench_now_ns() - t0) / n;
 }
 
-BENCH(arena_list_add, uarena, 0)
+static double list_add(uint32_t flags)
 {
 	struct ua_object *obj = open_obj("arena_list", "bench");
 	struct list_globals *g;
@@ -133,7 +136,7 @@ BENCH(arena_list_add, uarena, 0)
 		return -1;
 	g = ua_map_mmaped(ua_object_find_map(obj, "bench.bss"), NULL);
 	g->cnt = 1000;
-	UA_OPTS(ua_test_run_opts, o);
+	UA_OPTS(ua_test_run_opts, o, .flags = flags);
 	if (ua_program_test_run(ua_object_find_program(obj, "arena_list_add"), &o) || o.retval)
 		bench_skip("arena_list_add failed");
 	else
@@ -141,3 +144,6 @@ BENCH(arena_list_add, uarena, 0)
 	ua_object_close(obj);
 	return ns;
 }
+
+BENCH(arena_list_add, uarena, 0) { return list_add(0); }
+BENCH(arena_list_add, uarena_jit, 1) { return list_add(UA_F_TEST_RUN_JIT); }

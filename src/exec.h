@@ -61,6 +61,7 @@ struct ua_exec {
 	const void *interp_env;            /* its memory environment */
 	int interp_abort;                  /* a callback failed: the outer run ends with this */
 	unsigned interp_nesting;           /* callback runs in progress */
+	const void *jit_run;               /* JIT-private: the innermost JIT run on ex, or NULL */
 };
 
 #endif

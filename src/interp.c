@@ -38,6 +38,7 @@
 
 #include "arena.h"
 #include "internal.h"
+#include "jit.h"
 #include "probe.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -367,6 +368,8 @@ int ua_interp_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5]
 	uint64_t idx = func & INTERP_FUNC_MASK;
 	int ret;
 
+	if (ex && ex->jit_run)
+		return ua_jit_callback(ex, func, args, r0);
 	if (!p)
 		return -EINVAL;
 	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || idx >= p->n || !p->func_start[idx]) {

@@ -80,6 +80,7 @@ struct ua_prog {
 	bool has_arena;
 	uint8_t *func_start; /* n flags: insn i is a PSEUDO_FUNC target */
 	struct ua_call_resolver res; /* kept for callx */
+	struct ua_jit_prog *jit;     /* attached by ua_prog_enable_jit (jit.h), or NULL */
 	struct interp_insn insns[];
 };
 

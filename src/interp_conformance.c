@@ -13,6 +13,7 @@
 #include "interp.h"
 
 #include "internal.h"
+#include "jit.h"
 
 static uint64_t unwind_helper(struct ua_exec *ex, uint64_t r1, uint64_t r2, uint64_t r3,
 			      uint64_t r4, uint64_t r5)
@@ -28,6 +29,30 @@ static ua_helper_fn conformance_helper(void *ctx, int32_t id, const char **name)
 		return NULL;
 	*name = "unwind";
 	return unwind_helper;
+}
+
+/* A register map unlike the default one: every BPF register moves. */
+static const uint8_t shuffled_regmap[UA_MAX_BPF_REG] = { 13, 3, 1, 9, 5, 0, 2, 6, 7, 8, 14 };
+
+static int run_engine(struct ua_prog *prog, struct ua_exec *ex, const uint64_t args[5],
+		      uint64_t *r0, enum ua_interp_dispatch how, char *err, size_t err_sz)
+{
+	struct ua_jit_opts jo = { how == UA_DISPATCH_JIT_SHUFFLED ? shuffled_regmap : NULL };
+	struct ua_jit_prog *jp;
+	int ret;
+
+	if (how != UA_DISPATCH_JIT && how != UA_DISPATCH_JIT_SHUFFLED)
+		return ua_interp_run_with(prog, ex, args, r0, how);
+	if (how == UA_DISPATCH_JIT) { /* the dispatcher every other user goes through */
+		ret = ua_prog_enable_jit(prog, err, err_sz);
+		return ret ? ret : ua_prog_run(prog, ex, args, r0);
+	}
+	ret = ua_jit_compile(prog, &jo, err, err_sz, &jp);
+	if (ret)
+		return ret;
+	ret = ua_jit_run(jp, ex, args, r0);
+	ua_jit_free(jp);
+	return ret;
 }
 
 int ua_conformance_run(const struct ua_insn *insns, size_t n, const uint8_t *mem, size_t mem_len,
@@ -59,7 +84,7 @@ int ua_conformance_run(const struct ua_insn *insns, size_t n, const uint8_t *mem
 	ex.n_regions = 1;
 	args[0] = mem_len ? (uintptr_t)copy : 0;
 	args[1] = mem_len;
-	ret = ua_interp_run_with(prog, &ex, args, r0, how);
+	ret = run_engine(prog, &ex, args, r0, how, err, err_sz);
 	if (ret)
 		ua_errf(err, err_sz, ret, "%s", ex.err);
 	munmap(copy, map_len);

@@ -22,6 +22,7 @@
 #include "loader.h"
 
 #include "internal.h"
+#include "jit.h"
 
 #include "arena.h"
 
@@ -289,10 +290,11 @@ static uint64_t now_ns(void)
 }
 
 static int run_once_loop(struct ua_program *p, struct ua_exec *ex, struct run_env *env,
-			 const uint64_t args[5], int repeat, uint64_t *r0, char *err, size_t err_sz)
+			 const uint64_t args[5], int repeat, bool jit, uint64_t *r0, char *err,
+			 size_t err_sz)
 {
 	for (int i = 0; i < repeat; i++) {
-		int ret = ua_interp_run(p->prog, ex, args, r0);
+		int ret = jit ? ua_prog_run(p->prog, ex, args, r0) : ua_interp_run(p->prog, ex, args, r0);
 
 		if (ret)
 			return ua_errf(err, err_sz, ret, "run: prog '%s': %s", p->name, ex->err);
@@ -404,7 +406,8 @@ static int run_with_cpu(struct run_env *env, struct ua_test_run_opts *o, const u
 	int repeat = o->repeat > 0 ? o->repeat : 1;
 	uint64_t t0 = now_ns();
 
-	ret = run_once_loop(p, &ex, env, args, repeat, &r0, err, err_sz);
+	ret = run_once_loop(p, &ex, env, args, repeat, o->flags & UA_F_TEST_RUN_JIT, &r0, err,
+			    err_sz);
 	uint64_t dt = (now_ns() - t0) / (uint64_t)repeat;
 
 	if (!ret) {
@@ -432,6 +435,11 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
 	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
 		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
+	if (o->flags & UA_F_TEST_RUN_JIT) {
+		ret = ua_prog_enable_jit(p->prog, err, err_sz);
+		if (ret)
+			return ret;
+	}
 	env = calloc(1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "interp.h"
 #include "isa.h"
+#include "jit.h"
 #include "probe.h"
 
 /* ALU op nibble -> {K, X} internal ops, per width. */
@@ -281,6 +282,7 @@ void ua_prog_free(struct ua_prog *p)
 {
 	if (!p)
 		return;
+	ua_jit_free(p->jit);
 	free(p->func_start);
 	free(p);
 }

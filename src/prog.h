@@ -80,6 +80,9 @@ int ua_interp_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5]
 enum ua_interp_dispatch {
 	UA_DISPATCH_SWITCH,
 	UA_DISPATCH_THREADED, /* computed goto; falls back to switch where unsupported */
+	/* Not interpreter flavours: engines for ua_conformance_run (interp.h) and tests. */
+	UA_DISPATCH_JIT,          /* x86-64 JIT (jit.h); the interpreter where unsupported */
+	UA_DISPATCH_JIT_SHUFFLED, /* the JIT with a scrambled register map */
 };
 int ua_interp_run_with(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],
 		       uint64_t *r0, enum ua_interp_dispatch how);

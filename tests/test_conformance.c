@@ -37,6 +37,13 @@ static size_t vector_program(const struct ua_datafile *df, const char *name,
 	return n;
 }
 
+static const char *engine_name(enum ua_interp_dispatch how)
+{
+	static const char *const names[] = { "switch", "threaded", "jit", "jit-shuffled" };
+
+	return names[how];
+}
+
 static void run_vector(const char *dir, const char *name, enum ua_interp_dispatch how,
 		       bool bounds_check)
 {
@@ -60,10 +67,11 @@ static void run_vector(const char *dir, const char *name, enum ua_interp_dispatc
 			ua_test_fail(__FILE__, __LINE__, "%s: expected error \"%s\", got r0 0x%llx",
 				     name, df.error, (unsigned long long)r0);
 		else if (!df.has_error && ret)
-			ua_test_fail(__FILE__, __LINE__, "%s: %d %s", name, ret, err);
+			ua_test_fail(__FILE__, __LINE__, "%s (%s): %d %s", name, engine_name(how),
+				     ret, err);
 		else if (!df.has_error && r0 != df.result)
 			ua_test_fail(__FILE__, __LINE__, "%s (%s): expected 0x%llx got 0x%llx",
-				     name, how == UA_DISPATCH_SWITCH ? "switch" : "threaded",
+				     name, engine_name(how),
 				     (unsigned long long)df.result, (unsigned long long)r0);
 	}
 	free(insns);
@@ -100,6 +108,23 @@ TEST(conformance, every_vector_unchecked)
 {
 	run_all(UA_DISPATCH_SWITCH, false);
 	run_all(UA_DISPATCH_THREADED, false);
+}
+
+/* The JIT, with its default and a shuffled register map, gives the same results. */
+TEST(conformance, every_vector_jit)
+{
+	run_all(UA_DISPATCH_JIT, true);
+}
+
+TEST(conformance, every_vector_jit_shuffled)
+{
+	run_all(UA_DISPATCH_JIT_SHUFFLED, true);
+}
+
+TEST(conformance, every_vector_jit_unchecked)
+{
+	run_all(UA_DISPATCH_JIT, false);
+	run_all(UA_DISPATCH_JIT_SHUFFLED, false);
 }
 
 /* The plugin's unwind helper: argument 0 ends the program with r0 = 0. */

@@ -4,8 +4,8 @@
  * runner starts the plugin once per test vector):
  *   argv[1] (optional)  the test memory as space-separated hex bytes
  *   --program HEX       the program as hex bytes (else one line on stdin)
- *   --jit | --interpret execution engine; uarena has no JIT yet, so --jit
- *                       runs the interpreter too
+ *   --jit | --interpret execution engine: the x86-64 JIT (docs/jit.md) or
+ *                       the interpreter (default)
  * On success prints r0 as hex ("%lx") and exits 0; on failure prints the
  * error text on stdout (the runner compares it with the vector's "-- error")
  * and exits 1.
@@ -80,13 +80,16 @@ int main(int argc, char **argv)
 	uint8_t *mem = NULL, *code = NULL;
 	long mem_len = 0, code_len;
 	uint64_t r0 = 0;
+	enum ua_interp_dispatch how = UA_DISPATCH_THREADED;
 	int ret = -EINVAL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--program") && i + 1 < argc)
 			prog_text = argv[++i];
-		else if (!strcmp(argv[i], "--jit") || !strcmp(argv[i], "--interpret"))
-			continue;
+		else if (!strcmp(argv[i], "--jit"))
+			how = UA_DISPATCH_JIT;
+		else if (!strcmp(argv[i], "--interpret"))
+			how = UA_DISPATCH_THREADED;
 		else if (argv[i][0] == '-' && argv[i][1] == '-')
 			continue; /* unknown plugin options are ignored, like other plugins */
 		else if (!mem_text)
@@ -107,7 +110,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = ua_conformance_run((const struct ua_insn *)code, (size_t)code_len / 8, mem,
-				 (size_t)mem_len, UA_DISPATCH_THREADED, true, &r0, err, sizeof(err));
+				 (size_t)mem_len, how, true, &r0, err, sizeof(err));
 out:
 	if (ret)
 		printf("%s\n", err);

@@ -37,7 +37,7 @@ static void run_usage(FILE *out)
 		"  --data FILE  packet input for xdp/tc/socket programs (output is printed)\n"
 		"  --ctx FILE   context bytes (r1) for other programs\n"
 		"  --repeat N   run N times; duration is the average per run\n"
-		"  --jit        use the JIT (none yet: falls back to the interpreter)\n"
+		"  --jit        run on the x86-64 JIT (programs it cannot run are interpreted)\n"
 		"  --json       machine-readable output\n");
 }
 
@@ -116,8 +116,8 @@ static int report(const struct run_cli *cli, const char *name, const struct ua_t
 	}
 	printf("prog %s: retval %" PRIu32 " (%" PRId32 ", 0x%" PRIx32 ")\n", name, o->retval,
 	       (int32_t)o->retval, o->retval);
-	printf("duration: %" PRIu32 " ns per run (%d run%s, interpreter)\n", o->duration,
-	       cli->repeat, cli->repeat == 1 ? "" : "s");
+	printf("duration: %" PRIu32 " ns per run (%d run%s, %s)\n", o->duration,
+	       cli->repeat, cli->repeat == 1 ? "" : "s", cli->jit ? "jit" : "interpreter");
 	if (cli->data_path) {
 		printf("data_out: %" PRIu32 " bytes\n", o->data_size_out);
 		print_dump(data_out, o->data_size_out);
@@ -158,6 +158,7 @@ static int run_one(const struct run_cli *cli, struct ua_object *obj)
 	UA_OPTS(ua_test_run_opts, o, .data_in = data, .data_size_in = (uint32_t)data_len,
 		.data_out = data ? out : NULL, .data_size_out = data ? (uint32_t)out_cap : 0,
 		.ctx_in = ctx, .ctx_size_in = (uint32_t)ctx_len, .repeat = cli->repeat,
+		.flags = cli->jit ? UA_F_TEST_RUN_JIT : 0,
 		.err_buf = err, .err_buf_sz = sizeof(err));
 	e = ua_program_test_run(p, &o);
 	if (e) {
@@ -182,8 +183,6 @@ int ua_cmd_run(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? UA_EXIT_OK : ret;
-	if (cli.jit)
-		fprintf(stderr, "uarena run: no JIT yet; running in the interpreter\n");
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = cli.prog);
 	ret = ua_object_open(cli.obj_path, &oo, &obj);

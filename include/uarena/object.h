@@ -172,6 +172,9 @@ struct ua_test_run_opts {
 };
 #define ua_test_run_opts__last_field err_buf_sz
 #define UA_F_TEST_RUN_ON_CPU (1U << 0)
+/* Run on the x86-64 JIT (compiled on first use, kept with the program);
+ * what the JIT cannot run (callbacks, non-x86-64 hosts) is interpreted. */
+#define UA_F_TEST_RUN_JIT (1U << 1)
 
 /*
  * Thread-safe: each call gets its own execution state and a CPU id unique
