@@ -30,9 +30,13 @@ extern "C" {
 struct ua_kernel_diff_opts {
 	size_t sz;
 	const char *prog;        /* program name; NULL = the object's first */
-	const void *data_in;     /* packet for xdp/tc/socket programs */
+	/* packet for xdp/tc/socket programs; NULL = a fixed 64-byte Ethernet/
+	 * IPv4/UDP packet (10.0.0.1:12345 -> 10.0.0.2:53) */
+	const void *data_in;
 	uint32_t data_size_in;
-	const void *ctx_in;      /* context for other programs */
+	/* context for other programs; NULL = for a SYSCALL program, zeroed
+	 * bytes up to the furthest ctx access the program makes (none if none) */
+	const void *ctx_in;
 	uint32_t ctx_size_in;
 	uint32_t cpu;            /* CPU id both runs see (default 0) */
 	FILE *report;            /* one line per difference; NULL = none */
