@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `uarena diff OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--cpu N]`
+ * `uarena diff OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--cpu N] [--json]`
  *
  * Runs one program of a BPF object in uarena and in the running kernel
  * (raw bpf(), needs root) with the same input, and prints every difference:
- * return value, output packet, map contents, arena pages. Exit status 0 when
- * both agree, 1 when they differ or a side could not run the program.
+ * return value, output packet, map contents, arena pages, one per line.
+ * Exit status: 0 both agree, 1 they differ, 2 error (usage, no bpf() rights
+ * or arenas, a side could not load or run the program: the reason, with the
+ * verifier's log for a kernel rejection, goes to stderr, or into "error"
+ * with --json). --json prints one object on stdout:
+ *   {"object":..,"prog":..,"status":"agree"|"differ"|"error",
+ *    "differences":["line",..],"error":null|"message"}
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +25,71 @@
 static void diff_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: uarena diff OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--cpu N]\n"
+		"usage: uarena diff OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--cpu N] [--json]\n"
 		"  Runs a program in uarena and in the kernel and compares the results.\n"
-		"  --data FILE  packet input for xdp/tc/socket programs\n"
-		"  --ctx FILE   context bytes (r1) for other programs\n"
-		"  --cpu N      CPU id both runs see (default 0)\n");
+		"  --data FILE  packet input for xdp/tc/socket programs (default: a 64-byte\n"
+		"               Ethernet/IPv4/UDP packet)\n"
+		"  --ctx FILE   context bytes (r1) for other programs (default: zeroes, as\n"
+		"               many as a syscall program reads)\n"
+		"  --cpu N      CPU id both runs see (default 0)\n"
+		"  --json       one JSON object: status, differences, error\n"
+		"  Exit status: 0 agree, 1 differ, 2 error.\n");
+}
+
+static void json_string(const char *s, size_t len)
+{
+	putchar('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			printf("\\n");
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* The report lines as a JSON array (each line without its newline). */
+static void json_lines(const char *report)
+{
+	const char *p = report, *nl;
+	bool first = true;
+
+	putchar('[');
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		if (!first)
+			putchar(',');
+		first = false;
+		json_string(p, nl ? (size_t)(nl - p) : strlen(p));
+		p = nl ? nl + 1 : NULL;
+	}
+	putchar(']');
+}
+
+static void json_report(const char *obj, const char *prog, int n, const char *report,
+			const char *err)
+{
+	printf("{\"object\":");
+	json_string(obj, strlen(obj));
+	printf(",\"prog\":");
+	if (prog)
+		json_string(prog, strlen(prog));
+	else
+		printf("null");
+	printf(",\"status\":\"%s\",\"differences\":", n < 0 ? "error" : n ? "differ" : "agree");
+	json_lines(n < 0 ? NULL : report);
+	printf(",\"error\":");
+	if (n < 0)
+		json_string(err, strlen(err));
+	else
+		printf("null");
+	printf("}\n");
 }
 
 int ua_cmd_diff(int argc, char **argv)
@@ -32,14 +97,18 @@ int ua_cmd_diff(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "prog", required_argument, NULL, 'p' }, { "data", required_argument, NULL, 'd' },
 		{ "ctx", required_argument, NULL, 'c' },  { "cpu", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'J' },       { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = NULL, *data_path = NULL, *ctx_path = NULL;
 	uint8_t *data = NULL, *ctx = NULL;
 	size_t data_len = 0, ctx_len = 0;
 	unsigned long cpu = 0;
-	char err[4096] = "", *end;
-	int c, ret = UA_EXIT_FAIL, n;
+	char err[8192] = "", *end, *report = NULL;
+	size_t report_len = 0;
+	FILE *report_f = NULL;
+	bool json = false;
+	int c, ret = UA_EXIT_USAGE, n;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -55,6 +124,7 @@ int ua_cmd_diff(int argc, char **argv)
 				return UA_EXIT_USAGE;
 			}
 			break;
+		case 'J': json = true; break;
 		case 'h': diff_usage(stdout); return UA_EXIT_OK;
 		default: diff_usage(stderr); return UA_EXIT_USAGE;
 		}
@@ -75,19 +145,33 @@ int ua_cmd_diff(int argc, char **argv)
 		fprintf(stderr, "uarena diff: input too large\n");
 		goto out;
 	}
+	/* The report is buffered so that a late error does not leave half of it printed. */
+	report_f = open_memstream(&report, &report_len);
+	if (!report_f) {
+		fprintf(stderr, "uarena diff: no memory\n");
+		goto out;
+	}
 	UA_OPTS(ua_kernel_diff_opts, o, .prog = prog, .data_in = data,
 		.data_size_in = (uint32_t)data_len, .ctx_in = ctx, .ctx_size_in = (uint32_t)ctx_len,
-		.cpu = (uint32_t)cpu, .report = stdout, .err_buf = err, .err_buf_sz = sizeof(err));
+		.cpu = (uint32_t)cpu, .report = report_f, .err_buf = err, .err_buf_sz = sizeof(err));
 	n = ua_kernel_diff(argv[optind], &o);
-	if (n < 0) {
-		fprintf(stderr, "uarena diff: %s: %s\n", argv[optind], err[0] ? err : ua_strerror(n));
-	} else if (n > 0) {
-		printf("%d difference%s between uarena and the kernel\n", n, n == 1 ? "" : "s");
+	fclose(report_f);
+	if (n < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s", ua_strerror(n));
+	if (json) {
+		json_report(argv[optind], prog, n, report, err);
+	} else if (n < 0) {
+		fprintf(stderr, "uarena diff: %s: %s\n", argv[optind], err);
 	} else {
-		printf("uarena and the kernel agree\n");
-		ret = UA_EXIT_OK;
+		fputs(report ? report : "", stdout);
+		if (n > 0)
+			printf("%d difference%s between uarena and the kernel\n", n, n == 1 ? "" : "s");
+		else
+			printf("uarena and the kernel agree\n");
 	}
+	ret = n < 0 ? UA_EXIT_USAGE : n > 0 ? UA_EXIT_FAIL : UA_EXIT_OK;
 out:
+	free(report);
 	free(data);
 	free(ctx);
 	return ret;

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `uarena diff` issue's acceptance tests: every program of every built
+ * object, run in uarena and in the kernel through ua_kernel_diff() with the
+ * default input for its type, must agree, except the programs listed in
+ * `exclusions` with the reason; a deliberately broken arena (fault injection
+ * in the probe path) must be reported; per-CPU maps and ring buffers are
+ * compared; `uarena diff --json` and its exit status.
+ *
+ * Programs are found the way libbpf finds them (global FUNC symbols in
+ * executable sections other than .text), in every *.bpf.o of UA_BPF_DIR, so
+ * a new object or program is covered without editing this file; one that
+ * does not agree fails here until it agrees or gets an exclusion entry.
+ */
+#include "test.h"
+
+#include "elf_reader.h"
+#include "kernel.h"
+#include "map.h"
+#include "probe.h"
+
+#include <uarena.h>
+#include <uarena/object.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *bpf_dir(void)
+{
+	const char *dir = getenv("UA_BPF_DIR");
+
+	return dir ? dir : "build/bpf";
+}
+
+static void need_kernel(void)
+{
+	char why[256];
+
+	if (ua_kbpf_available(why, sizeof(why)) != 0)
+		SKIP("bpf(): %s", why);
+}
+
+/* ua_kernel_diff() with the default input; the report and error kept. */
+struct outcome {
+	int n;              /* differences, or -errno */
+	char *report;
+	char err[8192];
+};
+
+static void diff_prog(const char *path, const char *prog, uint32_t cpu, struct outcome *o)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(&o->report, &len);
+
+	REQUIRE(f != NULL);
+	o->err[0] = '\0';
+	UA_OPTS(ua_kernel_diff_opts, opts, .prog = prog, .cpu = cpu, .report = f,
+		.err_buf = o->err, .err_buf_sz = sizeof(o->err));
+	o->n = ua_kernel_diff(path, &opts);
+	fclose(f);
+}
+
+/* ---- fault injection: a broken uarena must be caught ---- */
+
+/*
+ * arena_large/access_reserved reads a byte of a reserved page and returns 3
+ * unless it reads 0, as the kernel's fixup makes it. With the injection on,
+ * uarena's faulting loads return 0xdeadbeef (0xef for the byte): the diff
+ * must name exactly that difference; with it off, report agreement.
+ */
+TEST(kernel_every, injected_arena_fault_is_reported)
+{
+	char path[512];
+	struct outcome o = { 0 };
+
+	need_kernel();
+	snprintf(path, sizeof(path), "%s/arena_large.bpf.o", bpf_dir());
+	if (access(path, R_OK) != 0)
+		SKIP("%s not built (make bpf)", path);
+
+	ua_probe_inject_faulting_load(true, 0xdeadbeef);
+	diff_prog(path, "access_reserved", 0, &o);
+	ua_probe_inject_faulting_load(false, 0);
+	CHECK_EQ(o.n, 1);
+	CHECK_STR(o.report, "prog 'access_reserved': retval uarena 3 (3), kernel 0 (0)\n");
+	if (o.n < 0)
+		printf("error: %s\n", o.err);
+	free(o.report);
+
+	diff_prog(path, "access_reserved", 0, &o);
+	CHECK_EQ(o.n, 0);
+	CHECK_STR(o.report, "");
+	free(o.report);
+}
+
+/* ---- every program of every object ---- */
+
+enum expect {
+	DIFFERS,         /* both run; the report contains `match` */
+	UARENA_REFUSES,  /* uarena does not load or run it: error contains `match` */
+	KERNEL_REFUSES,  /* the kernel's verifier rejects it: its log contains `match` */
+};
+
+struct exclusion {
+	const char *object, *prog;
+	enum expect expect;
+	const char *match;
+	const char *reason;
+};
+
+/*
+ * The programs that do not agree, each with why. An entry that stops
+ * matching what happens (fixed, or failing differently) fails the test, so
+ * the list stays the true one.
+ */
+static const struct exclusion exclusions[] = {
+	{ "arena_loop", "arena_loop", KERNEL_REFUSES, "missing btf func_info",
+	  "the twin loads without .BTF.ext func_info, which bpf_loop callbacks need" },
+	{ "arena_verifier_core", "basic_alloc3", DIFFERS,
+	  "prog 'basic_alloc3': retval uarena 0 (0), kernel 1 (1)",
+	  "CO-RE on struct bpf_map is resolved to uarena's layout; the twin reads another field" },
+	{ "arena_verifier_core", "arena_base_is_page0", KERNEL_REFUSES,
+	  "access beyond struct raw_spinlock",
+	  "CO-RE on struct bpf_arena (user_vm_start) resolved to uarena's layout" },
+	{ "embed_helpers", "use_host_functions", UARENA_REFUSES, "unknown kfunc 'host_note'",
+	  "by design: calls kfuncs an embedder registers (examples/embed); the kernel has none" },
+	{ "loader_arena", "where", KERNEL_REFUSES, "access beyond struct raw_spinlock",
+	  "CO-RE on struct bpf_arena (user_vm_start) resolved to uarena's layout" },
+	{ "loader_arena_noarena", "use", UARENA_REFUSES,
+	  "the ARENA map should be explicitly declared",
+	  "by design: __arena globals without an arena map (libbpf refuses it too)" },
+	{ "loader_arena_small", "use", UARENA_REFUSES, "too small to hold 8192 bytes",
+	  "by design: arena smaller than its globals (libbpf refuses it too)" },
+	{ "loader_autoload", "optional_bad", UARENA_REFUSES, "unknown kfunc 'bpf_uarena_no_such_kfunc'",
+	  "by design: a deliberately unresolvable kfunc (libbpf refuses it too)" },
+	{ "loader_bad_kfunc", "bad", UARENA_REFUSES, "unknown kfunc 'bpf_uarena_no_such_kfunc'",
+	  "by design: a deliberately unresolvable kfunc (libbpf refuses it too)" },
+	{ "loader_core", "map_max_entries", DIFFERS,
+	  "prog 'map_max_entries': retval uarena 37 (37), kernel 0 (0)",
+	  "CO-RE on struct bpf_map resolved to uarena's layout; the twin reads another field" },
+	{ "loader_globals", "write_rodata", KERNEL_REFUSES, "write into map forbidden",
+	  "the kernel's verifier refuses a .rodata store at load; uarena faults when it runs" },
+	{ "loader_kconfig_bad", "use", UARENA_REFUSES, "value not found",
+	  "by design: a kconfig extern no kernel has (libbpf refuses it too)" },
+	{ "loader_lru", "use", UARENA_REFUSES, "map type 9 is not supported",
+	  "uarena has no LRU hash map" },
+	{ "loader_two_arenas", "use", UARENA_REFUSES, "only single ARENA map is supported",
+	  "by design: one arena per object, as libbpf and the verifier require" },
+};
+
+#define N_EXCLUSIONS (sizeof(exclusions) / sizeof(exclusions[0]))
+
+static const char *expect_name(enum expect e)
+{
+	return e == DIFFERS ? "differs" : e == UARENA_REFUSES ? "uarena refuses" : "kernel refuses";
+}
+
+static const struct exclusion *find_exclusion(const char *object, const char *prog, bool *used)
+{
+	for (size_t i = 0; i < N_EXCLUSIONS; i++)
+		if (!strcmp(exclusions[i].object, object) && !strcmp(exclusions[i].prog, prog)) {
+			used[i] = true;
+			return &exclusions[i];
+		}
+	return NULL;
+}
+
+/* The outcome is what the exclusion says; otherwise the failure says what happened. */
+static void check_excluded(const struct exclusion *x, const struct outcome *o)
+{
+	bool ok = false;
+
+	switch (x->expect) {
+	case DIFFERS:
+		ok = o->n > 0 && strstr(o->report, x->match);
+		break;
+	case UARENA_REFUSES:
+		ok = o->n < 0 && (!strncmp(o->err, "loader:", 7) || !strncmp(o->err, "uarena:", 7)) &&
+		     strstr(o->err, x->match);
+		break;
+	case KERNEL_REFUSES:
+		ok = o->n < 0 && strstr(o->err, "kernel: verifier rejected") && strstr(o->err, x->match);
+		break;
+	}
+	if (!ok)
+		ua_test_fail(__FILE__, __LINE__,
+			     "%s/%s: excluded as '%s' (%s) but: %d, report: %s, error: %s", x->object,
+			     x->prog, expect_name(x->expect), x->match, o->n, o->report, o->err);
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long sz;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EIO;
+	}
+	*buf = malloc((size_t)sz + 1);
+	*len = *buf ? fread(*buf, 1, (size_t)sz, f) : 0;
+	fclose(f);
+	return *buf && *len == (size_t)sz ? 0 : -EIO;
+}
+
+/* Diffs each program of an object (found as libbpf finds them); returns their number. */
+static int for_each_prog(const char *path, const char *object, bool *used, int *agreed,
+			 int *excluded)
+{
+	char err[256] = "";
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct ua_elf elf;
+	int n = 0;
+
+	REQUIRE_EQ(read_file(path, &buf, &len), 0);
+	if (ua_elf_open_mem(buf, len, err, sizeof(err), &elf)) {
+		ua_test_fail(__FILE__, __LINE__, "%s: %s", path, err);
+		free(buf);
+		return 0;
+	}
+	for (size_t i = 1; i < elf.n_syms; i++) {
+		struct ua_elf_sec sec;
+		struct outcome o = { 0 };
+		const struct exclusion *x;
+		const char *name;
+		GElf_Sym sym;
+
+		if (ua_elf_symbol(&elf, i, &sym, &name) || !name ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    GELF_ST_BIND(sym.st_info) != STB_GLOBAL ||
+		    ua_elf_section(&elf, sym.st_shndx, &sec) ||
+		    !(sec.shdr.sh_flags & SHF_EXECINSTR) || !strcmp(sec.name, ".text"))
+			continue;
+		n++;
+		diff_prog(path, name, 0, &o);
+		x = find_exclusion(object, name, used);
+		if (x) {
+			check_excluded(x, &o);
+			(*excluded)++;
+		} else if (o.n != 0) {
+			ua_test_fail(__FILE__, __LINE__, "%s/%s: %s%s", object, name,
+				     o.n < 0 ? o.err : "differs:\n", o.n < 0 ? "" : o.report);
+		} else {
+			(*agreed)++;
+		}
+		free(o.report);
+	}
+	ua_elf_close(&elf);
+	free(buf);
+	return n;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+TEST(kernel_every, every_program_agrees_or_is_listed)
+{
+	bool used[N_EXCLUSIONS] = { false };
+	struct dirent **ents = NULL;
+	int n_ents, objects = 0, progs = 0, agreed = 0, excluded = 0;
+
+	need_kernel();
+	n_ents = scandir(bpf_dir(), &ents, NULL, by_name);
+	if (n_ents < 0)
+		SKIP("%s: %s (make bpf)", bpf_dir(), strerror(errno));
+	for (int i = 0; i < n_ents; i++) {
+		char path[768], object[256];
+		size_t nl = strlen(ents[i]->d_name);
+
+		if (nl > 6 && !strcmp(ents[i]->d_name + nl - 6, ".bpf.o") && nl - 6 < sizeof(object)) {
+			snprintf(object, sizeof(object), "%.*s", (int)(nl - 6), ents[i]->d_name);
+			snprintf(path, sizeof(path), "%s/%s", bpf_dir(), ents[i]->d_name);
+			objects++;
+			progs += for_each_prog(path, object, used, &agreed, &excluded);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	if (!objects)
+		SKIP("no *.bpf.o in %s (make bpf)", bpf_dir());
+	for (size_t i = 0; i < N_EXCLUSIONS; i++)
+		if (!used[i])
+			ua_test_fail(__FILE__, __LINE__, "exclusion %s/%s: no such program (stale entry)",
+				     exclusions[i].object, exclusions[i].prog);
+	CHECK_EQ(agreed + excluded, progs);
+	printf("kernel_every: %d objects, %d programs: %d agree with the kernel, %d excluded:\n",
+	       objects, progs, agreed, excluded);
+	for (size_t i = 0; i < N_EXCLUSIONS; i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s/%s", exclusions[i].object, exclusions[i].prog);
+		printf("  %-40s %-15s %s\n", name, expect_name(exclusions[i].expect),
+		       exclusions[i].reason);
+	}
+}
