@@ -317,6 +317,32 @@ int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
 uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
 int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
 
+/* ---- func_info for twins of programs with callbacks (src/kernel/kfuncinfo.c) ---- */
+
+/* struct bpf_func_info */
+struct ua_kbpf_func_info {
+	uint32_t insn_off;
+	uint32_t type_id;
+};
+
+/*
+ * A BTF of static `int f(void)` FUNCs, one per subprogram of the programs
+ * added, for their func_info (the verifier demands it for callbacks).
+ */
+struct ua_kfuncinfo;
+
+int ua_kfuncinfo_create(struct ua_kfuncinfo **out);
+void ua_kfuncinfo_destroy(struct ua_kfuncinfo *b);
+/*
+ * Programs with a BPF_PSEUDO_FUNC (callback) get one FUNC per subprogram and
+ * *recs (malloc'd, *cnt records, rec size 8); others get NULL, 0. -EINVAL
+ * for a call or callback target outside the program, -ENOMEM.
+ */
+int ua_kfuncinfo_add_prog(struct ua_kfuncinfo *b, const char *name, const struct ua_insn *insns,
+			  uint32_t n, struct ua_kbpf_func_info **recs, uint32_t *cnt);
+/* The raw BTF (header, types, strings), malloc'd. */
+int ua_kfuncinfo_raw(const struct ua_kfuncinfo *b, void **raw, uint32_t *size);
+
 /* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
 
 struct ua_object;

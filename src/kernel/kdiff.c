@@ -352,6 +352,25 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	return 0;
 }
 
+/* func_info for a program with callbacks (src/kernel/kfuncinfo.c); *need_btf set then. */
+static int add_func_info(struct ua_kfuncinfo *fi, struct ua_kobj_prog_desc *pd,
+			 struct ua_kbpf_func_info **recs, bool *need_btf, char *err, size_t err_sz)
+{
+	uint32_t cnt = 0;
+	int ret = ua_kfuncinfo_add_prog(fi, pd->name, pd->insns, pd->insn_cnt, recs, &cnt);
+
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: diff: prog '%s': func_info: %s", pd->name,
+			       ua_strerror(ret));
+	if (cnt) {
+		pd->func_info = *recs;
+		pd->func_info_rec_size = sizeof(**recs);
+		pd->func_info_cnt = cnt;
+		*need_btf = true;
+	}
+	return 0;
+}
+
 static struct value_shape value_shape(const struct ua_map *m);
 
 /*
@@ -467,6 +486,11 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	struct ua_insn **insns = NULL;
 	char (*names)[16] = NULL;
 	struct ua_kobj_desc desc = { 0 };
+	struct ua_kfuncinfo *fi = NULL;
+	struct ua_kbpf_func_info **fi_recs = NULL;
+	void *fi_btf = NULL;
+	uint32_t fi_btf_size = 0;
+	bool need_btf = false;
 	struct ua_kdiff *d;
 	size_t image = 0;
 	uint32_t n_progs = 0;
@@ -486,7 +510,9 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	progs = calloc(obj->n_progs + 1, sizeof(*progs));
 	relocs = calloc(obj->n_progs + 1, sizeof(*relocs));
 	insns = calloc(obj->n_progs + 1, sizeof(*insns));
-	if (!d || !maps || !names || !progs || !relocs || !insns) {
+	fi_recs = calloc(obj->n_progs + 1, sizeof(*fi_recs));
+	if (!d || !maps || !names || !progs || !relocs || !insns || !fi_recs ||
+	    ua_kfuncinfo_create(&fi)) {
 		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		goto out;
 	}
@@ -508,14 +534,20 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs], err,
 				    err_sz);
 		if (!ret)
+			ret = add_func_info(fi, &progs[n_progs], &fi_recs[n_progs], &need_btf, err,
+					    err_sz);
+		if (!ret)
 			d->kprog_of[i] = n_progs++;
 	}
+	if (!ret && need_btf && (ret = ua_kfuncinfo_raw(fi, &fi_btf, &fi_btf_size)))
+		ret = ua_errf(err, err_sz, ret, "kernel: diff: no memory");
 	if (!ret && only_prog && !n_progs)
 		ret = ua_errf(err, err_sz, -ENOENT, "kernel: diff: no prepared program '%s'", only_prog);
 	if (ret)
 		goto out;
 	desc = (struct ua_kobj_desc){ .maps = maps, .n_maps = (uint32_t)obj->n_maps,
-				      .progs = progs, .n_progs = n_progs };
+				      .progs = progs, .n_progs = n_progs,
+				      .btf = fi_btf, .btf_size = fi_btf_size };
 	ret = ua_kobj_load(&desc, &d->ko, err, err_sz);
 	if (!ret)
 		ret = copy_entries(d, err, err_sz);
@@ -531,6 +563,11 @@ out:
 		free(relocs[i]);
 	for (uint32_t i = 0; insns && i <= n_progs; i++)
 		free(insns[i]);
+	for (uint32_t i = 0; fi_recs && i <= n_progs; i++)
+		free(fi_recs[i]);
+	free(fi_recs);
+	free(fi_btf);
+	ua_kfuncinfo_destroy(fi);
 	free(relocs);
 	free(insns);
 	free(progs);
