@@ -175,6 +175,9 @@ void ua_kbtf_close(struct ua_kbtf *btf);
 /* Type id of the first type of that BTF kind (12 = FUNC) and name; -ENOENT if none. */
 int ua_kbtf_find(const struct ua_kbtf *btf, const char *name, unsigned kind);
 #define UA_KBTF_KIND_FUNC 12
+/* The parsed BTF behind kb (src/btf.h), for lookups beyond names. */
+struct ua_btf;
+const struct ua_btf *ua_kbtf_btf(const struct ua_kbtf *kb);
 /* Convenience: one open + lookup of a vmlinux FUNC (kfunc) id. */
 int ua_kbtf_vmlinux_kfunc_id(const char *name, char *err, size_t err_sz);
 
@@ -342,6 +345,17 @@ int ua_kfuncinfo_add_prog(struct ua_kfuncinfo *b, const char *name, const struct
 			  uint32_t n, struct ua_kbpf_func_info **recs, uint32_t *cnt);
 /* The raw BTF (header, types, strings), malloc'd. */
 int ua_kfuncinfo_raw(const struct ua_kfuncinfo *b, void **raw, uint32_t *size);
+
+/* ---- CO-RE on struct bpf_map / bpf_arena redone against vmlinux (src/kernel/kcore.c) ---- */
+
+struct ua_program;
+/*
+ * Patches insns (a copy of p's n linked instructions) with the kernel's
+ * answer for each CO-RE site the loader resolved to uarena's own map
+ * structs. *vmlinux is opened on first need (caller closes it).
+ */
+int ua_kcore_redo(const struct ua_program *p, struct ua_insn *insns, uint32_t n,
+		  struct ua_kbtf **vmlinux, char *err, size_t err_sz);
 
 /* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
 

@@ -294,12 +294,14 @@ static bool is_ld_imm64_map(const struct ua_insn *in)
 
 static int describe_prog(const struct ua_object *obj, const struct ua_program *p,
 			 struct ua_kobj_prog_desc *pd, struct ua_kobj_reloc **relocs_out,
-			 struct ua_insn **insns_out, char *err, size_t err_sz)
+			 struct ua_insn **insns_out, struct ua_kbtf **vmlinux, char *err,
+			 size_t err_sz)
 {
 	struct ua_kobj_reloc *relocs;
 	struct ua_insn *insns;
 	uint32_t n = 0;
 	const char *sec = p->sec_name ? p->sec_name : "";
+	int ret;
 
 	relocs = calloc(p->n_insns ? p->n_insns : 1, sizeof(*relocs));
 	insns = calloc(p->n_insns ? p->n_insns : 1, sizeof(*insns));
@@ -310,6 +312,12 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	}
 	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
 	restore_ctx_loads(p->type, insns, p->n_insns);
+	ret = ua_kcore_redo(p, insns, (uint32_t)p->n_insns, vmlinux, err, err_sz);
+	if (ret) {
+		free(relocs);
+		free(insns);
+		return ret;
+	}
 	for (size_t i = 0; i < p->n_insns; i++) {
 		const struct ua_insn *in = &p->insns[i];
 
@@ -487,6 +495,7 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	char (*names)[16] = NULL;
 	struct ua_kobj_desc desc = { 0 };
 	struct ua_kfuncinfo *fi = NULL;
+	struct ua_kbtf *vmlinux = NULL;
 	struct ua_kbpf_func_info **fi_recs = NULL;
 	void *fi_btf = NULL;
 	uint32_t fi_btf_size = 0;
@@ -531,8 +540,8 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		d->kprog_of[i] = UINT32_MAX;
 		if (!p->prog || (only_prog && strcmp(p->name, only_prog)))
 			continue;
-		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs], err,
-				    err_sz);
+		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs],
+				    &vmlinux, err, err_sz);
 		if (!ret)
 			ret = add_func_info(fi, &progs[n_progs], &fi_recs[n_progs], &need_btf, err,
 					    err_sz);
@@ -568,6 +577,7 @@ out:
 	free(fi_recs);
 	free(fi_btf);
 	ua_kfuncinfo_destroy(fi);
+	ua_kbtf_close(vmlinux);
 	free(relocs);
 	free(insns);
 	free(progs);
