@@ -14,8 +14,10 @@
  */
 #include "test.h"
 
+#include "btf.h"
 #include "elf_reader.h"
 #include "kernel.h"
+#include "loader.h"
 #include "map.h"
 #include "probe.h"
 
@@ -290,4 +292,229 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 		printf("  %-40s %-15s %s\n", name, expect_name(exclusions[i].expect),
 		       exclusions[i].reason);
 	}
+}
+
+/* ---- per-CPU maps and ring buffers ---- */
+
+static void run_on_both(struct ua_object *obj, struct ua_kdiff *d, const char *prog, uint32_t cpu,
+			uint32_t want)
+{
+	UA_OPTS(ua_test_run_opts, uo, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = cpu);
+	struct ua_kbpf_test_run kr = { 0 };
+
+	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, prog), &uo), 0);
+	REQUIRE_EQ(ua_kdiff_kernel_test_run(d, prog, cpu, &kr), 0);
+	CHECK_EQ(uo.retval, want);
+	CHECK_EQ(kr.retval, want);
+}
+
+static int compare_report(struct ua_kdiff *d, char **report)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(report, &len);
+	int n;
+
+	REQUIRE(f != NULL);
+	n = ua_kdiff_compare(d, f);
+	fclose(f);
+	return n;
+}
+
+/*
+ * loader_maps/percpu_and_ringbuf on CPU id 1 adds 101 to its per-CPU slot
+ * and emits one ring buffer sample on each side: equal. A uarena-only change
+ * of CPU 1's slot and an extra uarena sample are then the two differences.
+ */
+TEST(kernel_every, percpu_and_ringbuf_compared)
+{
+	char path[512], err[2048] = "", *report = NULL;
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+	struct ua_object *obj = NULL;
+	struct ua_kdiff *d = NULL;
+	struct ua_map *pcpu, *rb;
+	uint64_t slots[64] = { 0 }, extra = 0x1122334455667788ull;
+	uint32_t key = 1;
+	int n;
+
+	need_kernel();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP("needs 2 CPUs");
+	snprintf(path, sizeof(path), "%s/loader_maps.bpf.o", bpf_dir());
+	if (access(path, R_OK) != 0)
+		SKIP("%s not built (make bpf)", path);
+	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
+	if (ua_kdiff_create(obj, path, NULL, &d, err, sizeof(err)))
+		ua_test_fail(__FILE__, __LINE__, "kernel twin: %s", err);
+	REQUIRE(d != NULL);
+	pcpu = ua_object_find_map(obj, "pcpu");
+	rb = ua_object_find_map(obj, "rb");
+	REQUIRE(pcpu && rb && ua_map_value_size(pcpu) == 4);
+
+	run_on_both(obj, d, "percpu_and_ringbuf", 1, 1);
+	n = compare_report(d, &report);
+	CHECK_EQ(n, 0);
+	CHECK_STR(report, "");
+	free(report);
+
+	run_on_both(obj, d, "percpu_and_ringbuf", 1, 1);
+	REQUIRE_EQ(ua_map_lookup_elem(pcpu, &key, slots), 0);
+	CHECK_EQ(slots[1], 202u); /* two runs on CPU 1, slots are 8 bytes apart */
+	slots[1] = 7;
+	REQUIRE_EQ(ua_map_update_elem(pcpu, &key, slots, 0), 0);
+	REQUIRE_EQ(ua_ringbuf_output(rb, &extra, sizeof(extra), 0), 0);
+	n = compare_report(d, &report);
+	CHECK_EQ(n, 2);
+	CHECK_STR(report, "map 'pcpu' key 1 cpu 1: differs at byte 0: uarena 07 00 00 00 00 00 00 00, "
+			  "kernel ca 00 00 00 00 00 00 00\n"
+			  "map 'rb': uarena 2 samples, kernel 1 samples\n");
+	free(report);
+	ua_kdiff_destroy(d);
+	ua_object_close(obj);
+}
+
+/* ---- CO-RE on kernel structs in the twin ---- */
+
+/* The loader records the bpf_map field read; the twin gets vmlinux's offset for it. */
+TEST(kernel_every, core_map_field_uses_vmlinux_offset_in_twin)
+{
+	char path[512], err[1024] = "";
+	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = "map_max_entries");
+	struct ua_object *obj = NULL;
+	struct ua_program *p;
+	struct ua_kbtf *vmlinux = NULL;
+	struct ua_insn *copy;
+	const struct ua_btf *kb;
+	const struct ua_btf_type *t;
+	uint32_t want = UINT32_MAX, insn;
+	int32_t id;
+
+	need_kernel();
+	snprintf(path, sizeof(path), "%s/loader_core.bpf.o", bpf_dir());
+	if (access(path, R_OK) != 0)
+		SKIP("%s not built (make bpf)", path);
+	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
+	p = ua_object_find_program(obj, "map_max_entries");
+	REQUIRE(p != NULL);
+	REQUIRE_EQ(p->n_core_kernel_sites, 1u);
+	CHECK_STR(p->core_kernel_sites[0].path, "bpf_map.max_entries");
+	CHECK_EQ(p->core_kernel_sites[0].kind, (uint32_t)UA_CORE_FIELD_BYTE_OFFSET);
+	insn = p->core_kernel_sites[0].insn;
+	REQUIRE(insn < p->n_insns);
+	CHECK_EQ((size_t)p->insns[insn].off, offsetof(struct ua_map, max_entries));
+
+	REQUIRE_EQ(ua_kbtf_open(NULL, &vmlinux, err, sizeof(err)), 0);
+	kb = ua_kbtf_btf(vmlinux);
+	id = ua_btf_find_by_name_kind(kb, "bpf_map", UA_BTF_KIND_STRUCT);
+	REQUIRE(id > 0);
+	t = ua_btf_type_by_id(kb, (uint32_t)id);
+	for (unsigned i = 0; i < ua_btf_vlen(t); i++)
+		if (!strcmp(ua_btf_str(kb, ua_btf_members(t)[i].name_off), "max_entries"))
+			want = ua_btf_member_bit_offset(t, ua_btf_members(t)[i].offset) / 8;
+	REQUIRE(want != UINT32_MAX);
+	copy = malloc(p->n_insns * sizeof(*copy));
+	REQUIRE(copy != NULL);
+	memcpy(copy, p->insns, p->n_insns * sizeof(*copy));
+	REQUIRE_EQ(ua_kcore_redo(p, copy, (uint32_t)p->n_insns, &vmlinux, err, sizeof(err)), 0);
+	CHECK_EQ((uint32_t)copy[insn].off, want);
+	for (size_t i = 0; i < p->n_insns; i++)
+		if (i != insn)
+			CHECK_MEM(&copy[i], &p->insns[i], sizeof(*copy));
+	free(copy);
+	ua_kbtf_close(vmlinux);
+	ua_object_close(obj);
+}
+
+/* ---- `uarena diff`: JSON, exit status ---- */
+
+static int run_cli(const char *args, char *out, size_t out_sz)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s/uarena diff %s 2>&1", ua_test_build_dir(), args);
+	p = popen(cmd, "r");
+	REQUIRE(p != NULL);
+	n = fread(out, 1, out_sz - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	REQUIRE(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+TEST(kernel_every, cli_json_and_exit_status)
+{
+	char args[768], out[8192];
+	const char *dir = bpf_dir();
+
+	need_kernel();
+	snprintf(args, sizeof(args), "%s/loader_maps.bpf.o --prog percpu_and_ringbuf --cpu 1 --json",
+		 dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
+	CHECK_CONTAINS(out, "\"status\":\"agree\",\"differences\":[],\"error\":null}\n");
+	snprintf(args, sizeof(args), "%s/loader_maps.bpf.o --prog percpu_and_ringbuf --json", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
+	{
+		char want[1024];
+
+		snprintf(want, sizeof(want),
+			 "{\"object\":\"%s/loader_maps.bpf.o\",\"prog\":\"percpu_and_ringbuf\","
+			 "\"status\":\"agree\",\"differences\":[],\"error\":null}\n", dir);
+		CHECK_STR(out, want);
+	}
+
+	/* The kernel's inlined bpf_loop quirk: a real difference, exit 1. */
+	snprintf(args, sizeof(args), "%s/arena_loop.bpf.o --json", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 1);
+	CHECK_CONTAINS(out, "\"status\":\"differ\",\"differences\":"
+			    "[\"prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],\"error\":null}\n");
+	snprintf(args, sizeof(args), "%s/arena_loop.bpf.o", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 1);
+	CHECK_STR(out, "prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
+		       "1 difference between uarena and the kernel\n");
+
+	/* A verifier rejection: exit 2, the log in "error". */
+	snprintf(args, sizeof(args), "%s/loader_globals.bpf.o --prog write_rodata --json", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
+	CHECK_CONTAINS(out, "\"status\":\"error\",\"differences\":[],\"error\":\"kernel: verifier "
+			    "rejected program 'write_rodata' (Permission denied):\\n");
+	CHECK_CONTAINS(out, "write into map forbidden");
+	CHECK_EQ(run_cli("--bogus", out, sizeof(out)), 2);
+}
+
+TEST(kernel_every, cli_unprivileged_is_an_error_with_the_reason)
+{
+	char out[2048] = "";
+	pid_t pid;
+	int pipefd[2], status;
+	ssize_t n;
+
+	REQUIRE_EQ(pipe(pipefd), 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		char exe[512], obj[512];
+
+		snprintf(exe, sizeof(exe), "%s/uarena", ua_test_build_dir());
+		snprintf(obj, sizeof(obj), "%s/arena_list.bpf.o", bpf_dir());
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(100);
+		execl(exe, exe, "diff", obj, "--json", (char *)NULL);
+		_exit(101);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	REQUIRE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 100)
+		SKIP("cannot drop privileges");
+	CHECK_EQ(WEXITSTATUS(status), 2);
+	CHECK_CONTAINS(out, "\"status\":\"error\"");
+	CHECK_CONTAINS(out, "CAP_BPF");
 }
