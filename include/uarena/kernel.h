@@ -9,8 +9,8 @@
  * value, output packet, map contents, arena pages. Needs root (or CAP_BPF
  * and CAP_PERFMON) and a kernel with BPF arenas (6.9+, reserve_pages 6.17+).
  *
- * Known limit: programs using CO-RE on kernel structs (struct bpf_map,
- * struct bpf_arena) get uarena's field offsets in the kernel too. The
+ * CO-RE on kernel structs (struct bpf_map, struct bpf_arena) is resolved
+ * to uarena's layout in uarena and to vmlinux's in the kernel twin. The
  * kernel arena sits at the object's map_extra when it has one, else in
  * another 4 GiB window with the same low 32 bits as uarena's (user-form
  * pointers are then compared up to that difference).
