@@ -518,3 +518,104 @@ TEST(kernel_every, cli_unprivileged_is_an_error_with_the_reason)
 	CHECK_CONTAINS(out, "\"status\":\"error\"");
 	CHECK_CONTAINS(out, "CAP_BPF");
 }
+
+/* ---- a kernel quirk the every-program test found ---- */
+
+/*
+ * bpf_loop(8M + 1, cb, NULL, flags) >> 32: the helper returns -E2BIG
+ * sign-extended (0xffffffff); the verifier's inlined bpf_loop (flags == 0)
+ * sets it with a 32-bit mov (0). uarena follows the helper both times. Also
+ * shows the twin's synthesized func_info is what the verifier needs.
+ */
+#define LOOP_PROG_LEN 10
+
+/* return bpf_loop(8M + 1, callback, NULL, flags) >> 32; the callback returns 0. */
+static void loop_prog(struct ua_insn prog[LOOP_PROG_LEN], int32_t flags)
+{
+	const struct ua_insn insns[LOOP_PROG_LEN] = {
+		{ .code = UA_ALU64 | UA_MOV | UA_K, .dst_reg = 1, .imm = 8 * 1024 * 1024 + 1 },
+		{ .code = UA_LD | UA_DW | UA_IMM, .dst_reg = 2, .src_reg = UA_PSEUDO_FUNC, .imm = 6 },
+		{ 0 },
+		{ .code = UA_ALU64 | UA_MOV | UA_K, .dst_reg = 3, .imm = 0 },
+		{ .code = UA_ALU64 | UA_MOV | UA_K, .dst_reg = 4, .imm = flags },
+		{ .code = UA_JMP | UA_CALL, .imm = 181 }, /* bpf_loop */
+		{ .code = UA_ALU64 | UA_RSH | UA_K, .dst_reg = 0, .imm = 32 },
+		{ .code = UA_JMP | UA_EXIT },
+		{ .code = UA_ALU64 | UA_MOV | UA_K, .dst_reg = 0, .imm = 0 }, /* callback */
+		{ .code = UA_JMP | UA_EXIT },
+	};
+
+	memcpy(prog, insns, sizeof(insns));
+}
+
+static uint32_t kernel_loop_e2big_hi(int32_t flags)
+{
+	struct ua_insn prog[LOOP_PROG_LEN];
+	char err[4096] = "";
+	struct ua_kfuncinfo *fi = NULL;
+	struct ua_kbpf_func_info *recs = NULL;
+	uint32_t cnt = 0, btf_size = 0;
+	void *btf = NULL;
+	struct ua_kbpf_test_run run = { 0 };
+	int btf_fd, prog_fd;
+
+	loop_prog(prog, flags);
+	REQUIRE_EQ(ua_kfuncinfo_create(&fi), 0);
+	REQUIRE_EQ(ua_kfuncinfo_add_prog(fi, "loop_e2big", prog, LOOP_PROG_LEN, &recs, &cnt), 0);
+	REQUIRE_EQ(cnt, 2u);
+	CHECK_EQ(recs[0].insn_off, 0u);
+	CHECK_EQ(recs[1].insn_off, 8u);
+	REQUIRE_EQ(ua_kfuncinfo_raw(fi, &btf, &btf_size), 0);
+	btf_fd = ua_kbpf_btf_load(btf, btf_size, err, sizeof(err));
+	if (btf_fd < 0)
+		ua_test_fail(__FILE__, __LINE__, "btf: %s", err);
+	REQUIRE(btf_fd >= 0);
+	struct ua_kbpf_prog_attr pa = {
+		.prog_type = UA_KBPF_PROG_TYPE_SYSCALL, .prog_flags = UA_KBPF_F_SLEEPABLE,
+		.insns = prog, .insn_cnt = LOOP_PROG_LEN, .name = "loop_e2big",
+		.prog_btf_fd = (uint32_t)btf_fd, .func_info = recs,
+		.func_info_rec_size = sizeof(*recs), .func_info_cnt = cnt,
+	};
+	prog_fd = ua_kbpf_prog_load(&pa, err, sizeof(err));
+	if (prog_fd < 0)
+		ua_test_fail(__FILE__, __LINE__, "load: %s", err);
+	REQUIRE(prog_fd >= 0);
+	REQUIRE_EQ(ua_kbpf_prog_test_run(prog_fd, &run), 0);
+	close(prog_fd);
+	close(btf_fd);
+	free(btf);
+	free(recs);
+	ua_kfuncinfo_destroy(fi);
+	return run.retval;
+}
+
+static uint32_t uarena_loop_e2big_hi(int32_t flags)
+{
+	struct ua_insn prog[LOOP_PROG_LEN];
+	char err[256] = "";
+	UA_OPTS(ua_raw_opts, ro, .err_buf = err, .err_buf_sz = sizeof(err));
+	UA_OPTS(ua_test_run_opts, run, .err_buf = err, .err_buf_sz = sizeof(err));
+	struct ua_program *p = NULL;
+	int ret;
+
+	loop_prog(prog, flags);
+	ret = ua_program_load_raw(prog, LOOP_PROG_LEN, &ro, &p);
+
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "raw load: %s", err);
+	REQUIRE_EQ(ret, 0);
+	ret = ua_program_test_run(p, &run);
+	if (ret)
+		ua_test_fail(__FILE__, __LINE__, "raw run: %s", err);
+	ua_program_free_raw(p);
+	return run.retval;
+}
+
+TEST(kernel_every, inlined_bpf_loop_e2big_is_32bit_kernel_quirk)
+{
+	need_kernel();
+	CHECK_EQ(kernel_loop_e2big_hi(0), 0u);          /* inlined: 32-bit mov */
+	CHECK_EQ(kernel_loop_e2big_hi(1), 0xffffffffu); /* helper: -EINVAL, sign-extended */
+	CHECK_EQ(uarena_loop_e2big_hi(0), 0xffffffffu);
+	CHECK_EQ(uarena_loop_e2big_hi(1), 0xffffffffu);
+}
