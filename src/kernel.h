@@ -359,6 +359,9 @@ int ua_kcore_redo(const struct ua_program *p, struct ua_insn *insns, uint32_t n,
 
 /* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
 
+/* A whole file in a malloc'd buffer (*buf NULL on error); -errno. */
+int ua_kfile_read(const char *path, uint8_t **buf, size_t *len);
+
 struct ua_object;
 struct ua_kdiff;
 

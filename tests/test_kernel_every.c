@@ -7,15 +7,15 @@
  * in the probe path) must be reported; per-CPU maps and ring buffers are
  * compared; `uarena diff --json` and its exit status.
  *
- * Programs are found the way libbpf finds them (global FUNC symbols in
- * executable sections other than .text), in every *.bpf.o of UA_BPF_DIR, so
+ * Programs are found the way libbpf finds them (ua_kernel_list_programs:
+ * global FUNC symbols in executable sections other than .text), in every
+ * *.bpf.o of UA_BPF_DIR, so
  * a new object or program is covered without editing this file; one that
  * does not agree fails here until it agrees or gets an exclusion entry.
  */
 #include "test.h"
 
 #include "btf.h"
-#include "elf_reader.h"
 #include "kernel.h"
 #include "loader.h"
 #include "map.h"
@@ -183,68 +183,35 @@ static void check_excluded(const struct exclusion *x, const struct outcome *o)
 			     x->prog, expect_name(x->expect), x->match, o->n, o->report, o->err);
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long sz;
-
-	if (!f)
-		return -errno;
-	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return -EIO;
-	}
-	*buf = malloc((size_t)sz + 1);
-	*len = *buf ? fread(*buf, 1, (size_t)sz, f) : 0;
-	fclose(f);
-	return *buf && *len == (size_t)sz ? 0 : -EIO;
-}
-
-/* Diffs each program of an object (found as libbpf finds them); returns their number. */
+/* Diffs each program of an object; returns their number. */
 static int for_each_prog(const char *path, const char *object, bool *used, int *agreed,
 			 int *excluded)
 {
-	char err[256] = "";
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	struct ua_elf elf;
-	int n = 0;
+	char err[256] = "", **names = NULL;
+	int n = ua_kernel_list_programs(path, &names, err, sizeof(err));
 
-	REQUIRE_EQ(read_file(path, &buf, &len), 0);
-	if (ua_elf_open_mem(buf, len, err, sizeof(err), &elf)) {
+	if (n < 0) {
 		ua_test_fail(__FILE__, __LINE__, "%s: %s", path, err);
-		free(buf);
 		return 0;
 	}
-	for (size_t i = 1; i < elf.n_syms; i++) {
-		struct ua_elf_sec sec;
+	for (int i = 0; i < n; i++) {
 		struct outcome o = { 0 };
 		const struct exclusion *x;
-		const char *name;
-		GElf_Sym sym;
 
-		if (ua_elf_symbol(&elf, i, &sym, &name) || !name ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    GELF_ST_BIND(sym.st_info) != STB_GLOBAL ||
-		    ua_elf_section(&elf, sym.st_shndx, &sec) ||
-		    !(sec.shdr.sh_flags & SHF_EXECINSTR) || !strcmp(sec.name, ".text"))
-			continue;
-		n++;
-		diff_prog(path, name, 0, &o);
-		x = find_exclusion(object, name, used);
+		diff_prog(path, names[i], 0, &o);
+		x = find_exclusion(object, names[i], used);
 		if (x) {
 			check_excluded(x, &o);
 			(*excluded)++;
 		} else if (o.n != 0) {
-			ua_test_fail(__FILE__, __LINE__, "%s/%s: %s%s", object, name,
+			ua_test_fail(__FILE__, __LINE__, "%s/%s: %s%s", object, names[i],
 				     o.n < 0 ? o.err : "differs:\n", o.n < 0 ? "" : o.report);
 		} else {
 			(*agreed)++;
 		}
 		free(o.report);
 	}
-	ua_elf_close(&elf);
-	free(buf);
+	free(names);
 	return n;
 }
 
@@ -618,4 +585,71 @@ TEST(kernel_every, inlined_bpf_loop_e2big_is_32bit_kernel_quirk)
 	CHECK_EQ(kernel_loop_e2big_hi(1), 0xffffffffu); /* helper: -EINVAL, sign-extended */
 	CHECK_EQ(uarena_loop_e2big_hi(0), 0xffffffffu);
 	CHECK_EQ(uarena_loop_e2big_hi(1), 0xffffffffu);
+}
+
+/* ---- listing programs, `uarena diff --all` ---- */
+
+TEST(kernel_every, list_programs_as_libbpf_finds_them)
+{
+	char path[512], err[256] = "", **names = NULL;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/loader_globals.bpf.o", bpf_dir());
+	if (access(path, R_OK) != 0)
+		SKIP("%s not built (make bpf)", path);
+	n = ua_kernel_list_programs(path, &names, err, sizeof(err));
+	REQUIRE_EQ(n, 9);
+	CHECK_STR(names[0], "read_globals");
+	CHECK_STR(names[1], "calls");
+	CHECK_STR(names[2], "kconfig");
+	CHECK_STR(names[3], "xdp_first_byte");
+	CHECK_STR(names[4], "tc_len");
+	CHECK_STR(names[5], "printk");
+	CHECK_STR(names[6], "ctx_sum");
+	CHECK_STR(names[7], "write_rodata");
+	CHECK_STR(names[8], "cpu_exclusive");
+	CHECK(names[9] == NULL);
+	free(names);
+
+	/* .text-only objects have no programs in libbpf's sense. */
+	snprintf(path, sizeof(path), "%s/loader_text_only.bpf.o", bpf_dir());
+	CHECK_EQ(ua_kernel_list_programs(path, &names, err, sizeof(err)), 0);
+	CHECK(names != NULL && names[0] == NULL);
+	free(names);
+
+	CHECK_EQ(ua_kernel_list_programs("/nonexistent.bpf.o", &names, err, sizeof(err)), -ENOENT);
+	CHECK(names == NULL);
+	CHECK_EQ(ua_kernel_list_programs("/proc/self/status", &names, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "not an ELF");
+}
+
+TEST(kernel_every, cli_all_programs)
+{
+	char args[768], out[16384];
+	const char *dir = bpf_dir();
+	int lines = 0;
+
+	need_kernel();
+	snprintf(args, sizeof(args), "%s/arena_large.bpf.o --all", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
+	CHECK_STR(out, "== big_alloc1\nuarena and the kernel agree\n"
+		       "== access_reserved\nuarena and the kernel agree\n"
+		       "== request_partially_reserved\nuarena and the kernel agree\n"
+		       "== free_reserved\nuarena and the kernel agree\n"
+		       "== big_alloc2\nuarena and the kernel agree\n");
+
+	/* One JSON line per program; a verifier rejection makes the whole run exit 2. */
+	snprintf(args, sizeof(args), "%s/loader_globals.bpf.o --all --json 2>/dev/null", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
+	for (const char *p = out; (p = strchr(p, '\n')); p++)
+		lines++;
+	CHECK_EQ(lines, 9);
+	CHECK_CONTAINS(out, "\"prog\":\"calls\",\"status\":\"agree\"");
+	CHECK_CONTAINS(out, "\"prog\":\"write_rodata\",\"status\":\"error\"");
+
+	snprintf(args, sizeof(args), "%s/loader_text_only.bpf.o --all", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
+	CHECK_CONTAINS(out, "no programs in the object");
+	snprintf(args, sizeof(args), "%s/arena_large.bpf.o --all --prog big_alloc1", dir);
+	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
 }

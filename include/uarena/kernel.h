@@ -54,6 +54,16 @@ struct ua_kernel_diff_opts {
  */
 UA_API int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts);
 
+/*
+ * The programs of a .bpf.o as libbpf finds them (global functions in
+ * executable sections other than .text), in symbol table order, without
+ * loading anything: what `uarena diff --all` runs. *names is one malloc'd
+ * block (free(*names) frees all). Returns their number or -errno (-EINVAL:
+ * not an ELF object; err_buf says why).
+ */
+UA_API int ua_kernel_list_programs(const char *path, char ***names, char *err_buf,
+				   size_t err_buf_sz);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,19 +63,17 @@ struct ua_kdiff {
 
 /* ---- the object's arena image size (the loader does not keep it) ---- */
 
-static int arena_image_size(const char *path, size_t *out, char *err, size_t err_sz)
+int ua_kfile_read(const char *path, uint8_t **buf_out, size_t *len_out)
 {
-	struct ua_elf elf;
-	struct ua_elf_sec sec;
 	uint8_t *buf = NULL;
 	size_t cap = 0, len = 0;
 	ssize_t n;
-	int fd, ret;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*out = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*buf_out = NULL;
+	*len_out = 0;
 	if (fd < 0)
-		return ua_errf(err, err_sz, -errno, "kernel: diff: cannot open %s", path);
+		return -errno;
 	for (;;) {
 		if (len == cap) {
 			uint8_t *nb = realloc(buf, cap ? cap * 2 : 65536);
@@ -83,17 +81,43 @@ static int arena_image_size(const char *path, size_t *out, char *err, size_t err
 			if (!nb) {
 				free(buf);
 				close(fd);
-				return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+				return -ENOMEM;
 			}
 			buf = nb;
 			cap = cap ? cap * 2 : 65536;
 		}
 		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			close(fd);
+			return (int)n;
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	close(fd);
+	*buf_out = buf;
+	*len_out = len;
+	return 0;
+}
+
+static int arena_image_size(const char *path, size_t *out, char *err, size_t err_sz)
+{
+	struct ua_elf elf;
+	struct ua_elf_sec sec;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = 0;
+	ret = ua_kfile_read(path, &buf, &len);
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: diff: cannot read %s: %s", path,
+			       ua_strerror(ret));
 	ret = ua_elf_open_mem(buf, len, err, err_sz, &elf);
 	if (ret) {
 		free(buf);

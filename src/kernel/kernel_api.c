@@ -9,6 +9,7 @@
  */
 #include "kernel.h"
 
+#include "elf_reader.h"
 #include "internal.h"
 
 #include <uarena/kernel.h>
@@ -227,5 +228,63 @@ out:
 	free(r.zero_ctx);
 	ua_kdiff_destroy(d);
 	ua_object_close(obj);
+	return ret;
+}
+
+/* A program as libbpf finds one: global FUNC in an executable section other than .text. */
+static bool is_program_symbol(const struct ua_elf *elf, size_t idx, const char **name)
+{
+	struct ua_elf_sec sec;
+	GElf_Sym sym;
+
+	return ua_elf_symbol(elf, idx, &sym, name) == 0 && *name && **name &&
+	       GELF_ST_TYPE(sym.st_info) == STT_FUNC && GELF_ST_BIND(sym.st_info) == STB_GLOBAL &&
+	       ua_elf_section(elf, sym.st_shndx, &sec) == 0 && sec.name &&
+	       (sec.shdr.sh_flags & SHF_EXECINSTR) && strcmp(sec.name, ".text") != 0;
+}
+
+int ua_kernel_list_programs(const char *path, char ***names_out, char *err, size_t err_sz)
+{
+	struct ua_elf elf;
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0, bytes = 0;
+	const char *name;
+	char **names, *strs;
+	int ret;
+
+	if (!path || !names_out)
+		return ua_errf(err, err_sz, -EINVAL, "kernel: list programs: no path");
+	*names_out = NULL;
+	ret = ua_kfile_read(path, &buf, &len);
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: cannot read %s: %s", path, ua_strerror(ret));
+	ret = ua_elf_open_mem(buf, len, err, err_sz, &elf);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	for (size_t i = 1; i < elf.n_syms; i++)
+		if (is_program_symbol(&elf, i, &name)) {
+			n++;
+			bytes += strlen(name) + 1;
+		}
+	/* One block: the pointer array, then the strings. */
+	names = malloc((n + 1) * sizeof(*names) + bytes);
+	if (!names) {
+		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: list programs: no memory");
+	} else {
+		strs = (char *)(names + n + 1);
+		n = 0;
+		for (size_t i = 1; i < elf.n_syms; i++)
+			if (is_program_symbol(&elf, i, &name)) {
+				names[n++] = strs;
+				strs = stpcpy(strs, name) + 1;
+			}
+		names[n] = NULL;
+		*names_out = names;
+		ret = (int)n;
+	}
+	ua_elf_close(&elf);
+	free(buf);
 	return ret;
 }
