@@ -14,6 +14,7 @@
  * does not agree fails here until it agrees or gets an exclusion entry.
  */
 #include "test.h"
+#include "util.h"
 
 #include "btf.h"
 #include "kernel.h"
@@ -27,23 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-static const char *bpf_dir(void)
-{
-	const char *dir = getenv("UA_BPF_DIR");
-
-	return dir ? dir : "build/bpf";
-}
-
-static void need_kernel(void)
-{
-	char why[256];
-
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
-}
 
 /* ua_kernel_diff() with the default input; the report and error kept. */
 struct outcome {
@@ -78,10 +63,8 @@ TEST(kernel_every, injected_arena_fault_is_reported)
 	char path[512];
 	struct outcome o = { 0 };
 
-	need_kernel();
-	snprintf(path, sizeof(path), "%s/arena_large.bpf.o", bpf_dir());
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
+	ua_test_require_kbpf();
+	snprintf(path, sizeof(path), "%s", ua_test_bpf_obj_built("arena_large"));
 
 	ua_probe_inject_faulting_load(true, 0xdeadbeef);
 	diff_prog(path, "access_reserved", 0, &o);
@@ -226,17 +209,17 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 	struct dirent **ents = NULL;
 	int n_ents, objects = 0, progs = 0, agreed = 0, excluded = 0;
 
-	need_kernel();
-	n_ents = scandir(bpf_dir(), &ents, NULL, by_name);
+	ua_test_require_kbpf();
+	n_ents = scandir(ua_test_bpf_dir(), &ents, NULL, by_name);
 	if (n_ents < 0)
-		SKIP("%s: %s (make bpf)", bpf_dir(), strerror(errno));
+		SKIP("%s: %s (make bpf)", ua_test_bpf_dir(), strerror(errno));
 	for (int i = 0; i < n_ents; i++) {
 		char path[768], object[256];
 		size_t nl = strlen(ents[i]->d_name);
 
 		if (nl > 6 && !strcmp(ents[i]->d_name + nl - 6, ".bpf.o") && nl - 6 < sizeof(object)) {
 			snprintf(object, sizeof(object), "%.*s", (int)(nl - 6), ents[i]->d_name);
-			snprintf(path, sizeof(path), "%s/%s", bpf_dir(), ents[i]->d_name);
+			snprintf(path, sizeof(path), "%s/%s", ua_test_bpf_dir(), ents[i]->d_name);
 			objects++;
 			progs += for_each_prog(path, object, used, &agreed, &excluded);
 		}
@@ -244,7 +227,7 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 	}
 	free(ents);
 	if (!objects)
-		SKIP("no *.bpf.o in %s (make bpf)", bpf_dir());
+		SKIP("no *.bpf.o in %s (make bpf)", ua_test_bpf_dir());
 	for (size_t i = 0; i < N_EXCLUSIONS; i++)
 		if (!used[i])
 			ua_test_fail(__FILE__, __LINE__, "exclusion %s/%s: no such program (stale entry)",
@@ -303,12 +286,10 @@ TEST(kernel_every, percpu_and_ringbuf_compared)
 	uint32_t key = 1;
 	int n;
 
-	need_kernel();
+	ua_test_require_kbpf();
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP("needs 2 CPUs");
-	snprintf(path, sizeof(path), "%s/loader_maps.bpf.o", bpf_dir());
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
+	snprintf(path, sizeof(path), "%s", ua_test_bpf_obj_built("loader_maps"));
 	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
 	if (ua_kdiff_create(obj, path, NULL, &d, err, sizeof(err)))
 		ua_test_fail(__FILE__, __LINE__, "kernel twin: %s", err);
@@ -356,10 +337,8 @@ TEST(kernel_every, core_map_field_uses_vmlinux_offset_in_twin)
 	uint32_t want = UINT32_MAX, insn;
 	int32_t id;
 
-	need_kernel();
-	snprintf(path, sizeof(path), "%s/loader_core.bpf.o", bpf_dir());
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
+	ua_test_require_kbpf();
+	snprintf(path, sizeof(path), "%s", ua_test_bpf_obj_built("loader_core"));
 	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
 	p = ua_object_find_program(obj, "map_max_entries");
 	REQUIRE(p != NULL);
@@ -394,96 +373,70 @@ TEST(kernel_every, core_map_field_uses_vmlinux_offset_in_twin)
 
 /* ---- `uarena diff`: JSON, exit status ---- */
 
-static int run_cli(const char *args, char *out, size_t out_sz)
-{
-	char cmd[1024];
-	size_t n;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s/uarena diff %s 2>&1", ua_test_build_dir(), args);
-	p = popen(cmd, "r");
-	REQUIRE(p != NULL);
-	n = fread(out, 1, out_sz - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	REQUIRE(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
+/* `uarena diff ARGS...` (NULL-terminated); stdout and stderr kept apart. */
+#define DIFF_CLI(r, ...) \
+	ua_test_run_tool((r), "uarena", (const char *const[]){ "diff", __VA_ARGS__, NULL }, NULL, 0)
 
 TEST(kernel_every, cli_json_and_exit_status)
 {
-	char args[768], out[8192];
-	const char *dir = bpf_dir();
+	static struct ua_test_cmd r;
+	char want[1024];
+	const char *maps = ua_test_bpf_obj_built("loader_maps");
+	const char *loop = ua_test_bpf_obj_built("arena_loop");
+	const char *globals = ua_test_bpf_obj_built("loader_globals");
 
-	need_kernel();
-	snprintf(args, sizeof(args), "%s/loader_maps.bpf.o --prog percpu_and_ringbuf --cpu 1 --json",
-		 dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
-	CHECK_CONTAINS(out, "\"status\":\"agree\",\"differences\":[],\"error\":null}\n");
-	snprintf(args, sizeof(args), "%s/loader_maps.bpf.o --prog percpu_and_ringbuf --json", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
-	{
-		char want[1024];
-
-		snprintf(want, sizeof(want),
-			 "{\"object\":\"%s/loader_maps.bpf.o\",\"prog\":\"percpu_and_ringbuf\","
-			 "\"status\":\"agree\",\"differences\":[],\"error\":null}\n", dir);
-		CHECK_STR(out, want);
-	}
+	ua_test_require_kbpf();
+	DIFF_CLI(&r, maps, "--prog", "percpu_and_ringbuf", "--cpu", "1", "--json");
+	CHECK_EQ(r.status, 0);
+	snprintf(want, sizeof(want),
+		 "{\"object\":\"%s\",\"prog\":\"percpu_and_ringbuf\","
+		 "\"status\":\"agree\",\"differences\":[],\"error\":null}\n", maps);
+	CHECK_STR(r.out, want);
+	CHECK_STR(r.err, "");
 
 	/* The kernel's inlined bpf_loop quirk: a real difference, exit 1. */
-	snprintf(args, sizeof(args), "%s/arena_loop.bpf.o --json", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 1);
-	CHECK_CONTAINS(out, "\"status\":\"differ\",\"differences\":"
-			    "[\"prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],\"error\":null}\n");
-	snprintf(args, sizeof(args), "%s/arena_loop.bpf.o", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 1);
-	CHECK_STR(out, "prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
-		       "1 difference between uarena and the kernel\n");
+	DIFF_CLI(&r, loop, "--json");
+	CHECK_EQ(r.status, 1);
+	snprintf(want, sizeof(want),
+		 "{\"object\":\"%s\",\"prog\":null,\"status\":\"differ\",\"differences\":"
+		 "[\"prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],\"error\":null}\n", loop);
+	CHECK_STR(r.out, want);
+	DIFF_CLI(&r, loop);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
+			 "1 difference between uarena and the kernel\n");
 
-	/* A verifier rejection: exit 2, the log in "error". */
-	snprintf(args, sizeof(args), "%s/loader_globals.bpf.o --prog write_rodata --json", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
-	CHECK_CONTAINS(out, "\"status\":\"error\",\"differences\":[],\"error\":\"kernel: verifier "
-			    "rejected program 'write_rodata' (Permission denied):\\n");
-	CHECK_CONTAINS(out, "write into map forbidden");
-	CHECK_EQ(run_cli("--bogus", out, sizeof(out)), 2);
+	/* A verifier rejection: exit 2, the log in "error" (stderr without --json). */
+	DIFF_CLI(&r, globals, "--prog", "write_rodata", "--json");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.out, "\"status\":\"error\",\"differences\":[],\"error\":\"kernel: "
+			      "verifier rejected program 'write_rodata' (Permission denied):\\n");
+	CHECK_CONTAINS(r.out, "write into map forbidden");
+	DIFF_CLI(&r, globals, "--prog", "write_rodata");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.out, "");
+	CHECK_CONTAINS(r.err, "uarena diff: ");
+	CHECK_CONTAINS(r.err, "write into map forbidden");
+	DIFF_CLI(&r, "--bogus");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.err, "usage: uarena diff");
 }
 
+/* Each test runs in its own process: this one gives up root for good. */
 TEST(kernel_every, cli_unprivileged_is_an_error_with_the_reason)
 {
-	char out[2048] = "";
-	pid_t pid;
-	int pipefd[2], status;
-	ssize_t n;
+	static struct ua_test_cmd r;
+	const char *obj = ua_test_bpf_obj_built("arena_list");
 
-	REQUIRE_EQ(pipe(pipefd), 0);
-	pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		char exe[512], obj[512];
-
-		snprintf(exe, sizeof(exe), "%s/uarena", ua_test_build_dir());
-		snprintf(obj, sizeof(obj), "%s/arena_list.bpf.o", bpf_dir());
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		if (setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(100);
-		execl(exe, exe, "diff", obj, "--json", (char *)NULL);
-		_exit(101);
-	}
-	close(pipefd[1]);
-	n = read(pipefd[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(pipefd[0]);
-	REQUIRE(waitpid(pid, &status, 0) == pid);
-	REQUIRE(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 100)
+	if (setgid(65534) != 0 || setuid(65534) != 0)
 		SKIP("cannot drop privileges");
-	CHECK_EQ(WEXITSTATUS(status), 2);
-	CHECK_CONTAINS(out, "\"status\":\"error\"");
-	CHECK_CONTAINS(out, "CAP_BPF");
+	DIFF_CLI(&r, obj, "--json");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.out, "\"status\":\"error\"");
+	CHECK_CONTAINS(r.out, "CAP_BPF");
+	DIFF_CLI(&r, obj);
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.err, "CAP_BPF");
 }
 
 /* ---- a kernel quirk the every-program test found ---- */
@@ -580,7 +533,7 @@ static uint32_t uarena_loop_e2big_hi(int32_t flags)
 
 TEST(kernel_every, inlined_bpf_loop_e2big_is_32bit_kernel_quirk)
 {
-	need_kernel();
+	ua_test_require_kbpf();
 	CHECK_EQ(kernel_loop_e2big_hi(0), 0u);          /* inlined: 32-bit mov */
 	CHECK_EQ(kernel_loop_e2big_hi(1), 0xffffffffu); /* helper: -EINVAL, sign-extended */
 	CHECK_EQ(uarena_loop_e2big_hi(0), 0xffffffffu);
@@ -594,9 +547,7 @@ TEST(kernel_every, list_programs_as_libbpf_finds_them)
 	char path[512], err[256] = "", **names = NULL;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/loader_globals.bpf.o", bpf_dir());
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
+	snprintf(path, sizeof(path), "%s", ua_test_bpf_obj_built("loader_globals"));
 	n = ua_kernel_list_programs(path, &names, err, sizeof(err));
 	REQUIRE_EQ(n, 9);
 	CHECK_STR(names[0], "read_globals");
@@ -612,7 +563,7 @@ TEST(kernel_every, list_programs_as_libbpf_finds_them)
 	free(names);
 
 	/* .text-only objects have no programs in libbpf's sense. */
-	snprintf(path, sizeof(path), "%s/loader_text_only.bpf.o", bpf_dir());
+	snprintf(path, sizeof(path), "%s", ua_test_bpf_obj_built("loader_text_only"));
 	CHECK_EQ(ua_kernel_list_programs(path, &names, err, sizeof(err)), 0);
 	CHECK(names != NULL && names[0] == NULL);
 	free(names);
@@ -625,31 +576,31 @@ TEST(kernel_every, list_programs_as_libbpf_finds_them)
 
 TEST(kernel_every, cli_all_programs)
 {
-	char args[768], out[16384];
-	const char *dir = bpf_dir();
+	static struct ua_test_cmd r;
+	const char *large = ua_test_bpf_obj_built("arena_large");
 	int lines = 0;
 
-	need_kernel();
-	snprintf(args, sizeof(args), "%s/arena_large.bpf.o --all", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 0);
-	CHECK_STR(out, "== big_alloc1\nuarena and the kernel agree\n"
-		       "== access_reserved\nuarena and the kernel agree\n"
-		       "== request_partially_reserved\nuarena and the kernel agree\n"
-		       "== free_reserved\nuarena and the kernel agree\n"
-		       "== big_alloc2\nuarena and the kernel agree\n");
+	ua_test_require_kbpf();
+	DIFF_CLI(&r, large, "--all");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "== big_alloc1\nuarena and the kernel agree\n"
+			 "== access_reserved\nuarena and the kernel agree\n"
+			 "== request_partially_reserved\nuarena and the kernel agree\n"
+			 "== free_reserved\nuarena and the kernel agree\n"
+			 "== big_alloc2\nuarena and the kernel agree\n");
 
 	/* One JSON line per program; a verifier rejection makes the whole run exit 2. */
-	snprintf(args, sizeof(args), "%s/loader_globals.bpf.o --all --json 2>/dev/null", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
-	for (const char *p = out; (p = strchr(p, '\n')); p++)
+	DIFF_CLI(&r, ua_test_bpf_obj_built("loader_globals"), "--all", "--json");
+	CHECK_EQ(r.status, 2);
+	for (const char *p = r.out; (p = strchr(p, '\n')); p++)
 		lines++;
 	CHECK_EQ(lines, 9);
-	CHECK_CONTAINS(out, "\"prog\":\"calls\",\"status\":\"agree\"");
-	CHECK_CONTAINS(out, "\"prog\":\"write_rodata\",\"status\":\"error\"");
+	CHECK_CONTAINS(r.out, "\"prog\":\"calls\",\"status\":\"agree\"");
+	CHECK_CONTAINS(r.out, "\"prog\":\"write_rodata\",\"status\":\"error\"");
 
-	snprintf(args, sizeof(args), "%s/loader_text_only.bpf.o --all", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
-	CHECK_CONTAINS(out, "no programs in the object");
-	snprintf(args, sizeof(args), "%s/arena_large.bpf.o --all --prog big_alloc1", dir);
-	CHECK_EQ(run_cli(args, out, sizeof(out)), 2);
+	DIFF_CLI(&r, ua_test_bpf_obj_built("loader_text_only"), "--all");
+	CHECK_EQ(r.status, 2);
+	CHECK_CONTAINS(r.err, "no programs in the object");
+	DIFF_CLI(&r, large, "--all", "--prog", "big_alloc1");
+	CHECK_EQ(r.status, 2);
 }
