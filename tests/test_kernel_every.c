@@ -81,6 +81,35 @@ TEST(kernel_every, injected_arena_fault_is_reported)
 	free(o.report);
 }
 
+/*
+ * The same breakage where it lands in memory: kdiff_fault_copy copies a word
+ * of a never-allocated page into an allocated one and into .bss. Injected,
+ * both are reported, byte for byte; not injected, all agree.
+ */
+TEST(kernel_every, injected_arena_fault_is_reported_in_maps_and_pages)
+{
+	const char *path = ua_test_bpf_obj_built("kdiff_fault_copy");
+	struct outcome o = { 0 };
+
+	ua_test_require_kbpf();
+	ua_probe_inject_faulting_load(true, 0xdeadbeef);
+	diff_prog(path, "copy_unallocated", 0, &o);
+	ua_probe_inject_faulting_load(false, 0);
+	CHECK_EQ(o.n, 2);
+	CHECK_STR(o.report, "map 'kdiff_fa.bss' key 0: differs at byte 0: "
+			    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
+			    "arena page 0: differs at byte 8: "
+			    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n");
+	if (o.n < 0)
+		printf("error: %s\n", o.err);
+	free(o.report);
+
+	diff_prog(path, "copy_unallocated", 0, &o);
+	CHECK_EQ(o.n, 0);
+	CHECK_STR(o.report, "");
+	free(o.report);
+}
+
 /* ---- every program of every object ---- */
 
 enum expect {
