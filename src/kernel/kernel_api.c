@@ -42,15 +42,24 @@ static bool is_packet_prog(enum ua_prog_type type)
  * Bytes of ctx a SYSCALL program reads or writes: the end of the furthest
  * access through r1 as it was at entry (or a mov64 copy of it), tracked in
  * one linear pass that forgets a register when it is overwritten and r1-r5
- * at a call. The kernel refuses a test run with a smaller ctx (its verifier
- * records the same maximum), uarena would fault.
+ * at a call. A subprogram's r1 counts as the ctx too (it often is; a larger
+ * ctx than needed is harmless). The kernel refuses a test run with a smaller
+ * ctx (its verifier records the same maximum), uarena would fault.
  */
 static uint32_t ctx_bytes_used(const struct ua_program *p)
 {
 	size_t n = 0;
 	const struct ua_insn *insns = ua_program_insns(p, &n);
 	uint32_t ctx_regs = 1u << 1, need = 0;
+	bool *subprog = insns && n ? calloc(n, sizeof(*subprog)) : NULL;
 
+	for (size_t i = 0; subprog && i < n; i++) {
+		int64_t target = (int64_t)i + insns[i].imm + 1;
+
+		if (insns[i].code == (UA_JMP | UA_CALL) && insns[i].src_reg == UA_PSEUDO_CALL &&
+		    target > 0 && target < (int64_t)n)
+			subprog[target] = true;
+	}
 	for (size_t i = 0; insns && i < n; i++) {
 		const struct ua_insn *in = &insns[i];
 		uint8_t cls = UA_CLASS(in->code);
@@ -58,8 +67,10 @@ static uint32_t ctx_bytes_used(const struct ua_program *p)
 		uint32_t size = size_bytes[(in->code >> 3) & 3];
 		uint8_t base = cls == UA_LDX ? in->src_reg : in->dst_reg;
 
-		if ((cls == UA_LDX || cls == UA_ST || cls == UA_STX) && (ctx_regs & (1u << base)) && in->off >= 0 &&
-		    (uint32_t)in->off + size > need)
+		if (subprog && subprog[i])
+			ctx_regs = 1u << 1;
+		if ((cls == UA_LDX || cls == UA_ST || cls == UA_STX) && (ctx_regs & (1u << base)) &&
+		    in->off >= 0 && (uint32_t)in->off + size > need)
 			need = (uint32_t)in->off + size;
 		if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
 			if (ctx_regs & (1u << in->src_reg))
@@ -74,6 +85,7 @@ static uint32_t ctx_bytes_used(const struct ua_program *p)
 		if (in->code == (UA_LD | UA_DW | UA_IMM))
 			i++;
 	}
+	free(subprog);
 	return need > CTX_MAX ? CTX_MAX : need;
 }
 
