@@ -92,22 +92,27 @@ TEST(kernel_every, injected_arena_fault_is_reported_in_maps_and_pages)
 	struct outcome o = { 0 };
 
 	ua_test_require_kbpf();
-	ua_probe_inject_faulting_load(true, 0xdeadbeef);
-	diff_prog(path, "copy_unallocated", 0, &o);
-	ua_probe_inject_faulting_load(false, 0);
-	CHECK_EQ(o.n, 2);
-	CHECK_STR(o.report, "map 'kdiff_fa.bss' key 0: differs at byte 0: "
-			    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
-			    "arena page 0: differs at byte 8: "
-			    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n");
-	if (o.n < 0)
-		printf("error: %s\n", o.err);
-	free(o.report);
+	/* Both fault paths: userfaultfd (default here), then the checked one. */
+	for (int checked = 0; checked < 2; checked++) {
+		if (checked)
+			REQUIRE_EQ(setenv("UA_ARENA_NO_UFFD", "1", 1), 0);
+		ua_probe_inject_faulting_load(true, 0xdeadbeef);
+		diff_prog(path, "copy_unallocated", 0, &o);
+		ua_probe_inject_faulting_load(false, 0);
+		CHECK_EQ(o.n, 2);
+		CHECK_STR(o.report, "map 'kdiff_fa.bss' key 0: differs at byte 0: "
+				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
+				    "arena page 0: differs at byte 8: "
+				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n");
+		if (o.n < 0)
+			printf("error: %s\n", o.err);
+		free(o.report);
 
-	diff_prog(path, "copy_unallocated", 0, &o);
-	CHECK_EQ(o.n, 0);
-	CHECK_STR(o.report, "");
-	free(o.report);
+		diff_prog(path, "copy_unallocated", 0, &o);
+		CHECK_EQ(o.n, 0);
+		CHECK_STR(o.report, "");
+		free(o.report);
+	}
 }
 
 /* ---- every program of every object ---- */
