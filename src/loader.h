@@ -25,7 +25,7 @@
 /*
  * A CO-RE field relocation resolved against uarena's struct bpf_map /
  * bpf_arena (not the local type): a kernel twin redoes it against vmlinux
- * (src/kernel/kdiff.c). path: root struct, then member names, dot-separated
+ * (src/kernel/kcore.c). path: root struct, then member names, dot-separated
  * ("bpf_arena.map.max_entries").
  */
 struct ua_core_kernel_site {

@@ -289,7 +289,7 @@ static int core_value(struct ld_state *ld, const struct ua_btf_core_relo *cr, co
 /*
  * Field relocations rooted at struct bpf_map / bpf_arena through members
  * only: their path by member names, kept in the program for the kernel twin.
- * Others are left alone (false, nothing recorded); -ENOMEM only.
+ * Others are left alone (0, nothing recorded); the only error is -ENOMEM.
  */
 static int record_kernel_site(struct ld_state *ld, struct ua_program *prog,
 			      const struct ua_btf_core_relo *cr, const char *spec, size_t insn)
