@@ -47,11 +47,13 @@ struct ua_program {
 	struct ua_prog *prog;   /* prepared; NULL if not prepared */
 	bool uses_arena;
 	bool autoload;          /* false for SEC("?...") */
-	struct ua_core_kernel_site *core_kernel_sites;
-	size_t n_core_kernel_sites;
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;
+
+	/* CO-RE sites on kernel map structs, for a kernel twin (src/kernel/kcore.c) */
+	struct ua_core_kernel_site *core_kernel_sites;
+	size_t n_core_kernel_sites;
 };
 
 struct ua_object {

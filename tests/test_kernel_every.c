@@ -121,6 +121,7 @@ enum expect {
 	DIFFERS,         /* both run; the report contains `match` */
 	UARENA_REFUSES,  /* uarena does not load or run it: error contains `match` */
 	KERNEL_REFUSES,  /* the kernel's verifier rejects it: its log contains `match` */
+	REFUSED,         /* one side refuses it (whichever comes first): error contains `match` */
 };
 
 struct exclusion {
@@ -150,8 +151,11 @@ static const struct exclusion exclusions[] = {
 	  "by design: a deliberately unresolvable kfunc (libbpf refuses it too)" },
 	{ "loader_bad_kfunc", "bad", UARENA_REFUSES, "unknown kfunc 'bpf_uarena_no_such_kfunc'",
 	  "by design: a deliberately unresolvable kfunc (libbpf refuses it too)" },
-	{ "loader_globals", "write_rodata", KERNEL_REFUSES, "write into map forbidden",
-	  "the kernel's verifier refuses a .rodata store at load; uarena faults when it runs" },
+	{ "kdiff_kernel_rejects", "deref_scalar", KERNEL_REFUSES, "R0 invalid mem access 'scalar'",
+	  "deliberately: uarena is not a verifier, it faults at run time (-EFAULT)" },
+	{ "loader_globals", "write_rodata", REFUSED, "write into map forbidden",
+	  "a .rodata store: the kernel's verifier refuses it at load (uarena's loader too, "
+	  "on the progs branch)" },
 	{ "loader_kconfig_bad", "use", UARENA_REFUSES, "value not found",
 	  "by design: a kconfig extern no kernel has (libbpf refuses it too)" },
 	{ "loader_lru", "use", UARENA_REFUSES, "map type 9 is not supported",
@@ -164,7 +168,13 @@ static const struct exclusion exclusions[] = {
 
 static const char *expect_name(enum expect e)
 {
-	return e == DIFFERS ? "differs" : e == UARENA_REFUSES ? "uarena refuses" : "kernel refuses";
+	switch (e) {
+	case DIFFERS: return "differs";
+	case UARENA_REFUSES: return "uarena refuses";
+	case KERNEL_REFUSES: return "kernel refuses";
+	case REFUSED: return "refused";
+	}
+	return "?";
 }
 
 static const struct exclusion *find_exclusion(const char *object, const char *prog, bool *used)
@@ -192,6 +202,9 @@ static void check_excluded(const struct exclusion *x, const struct outcome *o)
 		break;
 	case KERNEL_REFUSES:
 		ok = o->n < 0 && strstr(o->err, "kernel: verifier rejected") && strstr(o->err, x->match);
+		break;
+	case REFUSED:
+		ok = o->n < 0 && strstr(o->err, x->match);
 		break;
 	}
 	if (!ok)
@@ -417,7 +430,7 @@ TEST(kernel_every, cli_json_and_exit_status)
 	char want[1024];
 	const char *maps = ua_test_bpf_obj_built("loader_maps");
 	const char *loop = ua_test_bpf_obj_built("arena_loop");
-	const char *globals = ua_test_bpf_obj_built("loader_globals");
+	const char *rejects = ua_test_bpf_obj_built("kdiff_kernel_rejects");
 
 	ua_test_require_kbpf();
 	DIFF_CLI(&r, maps, "--prog", "percpu_and_ringbuf", "--cpu", "1", "--json");
@@ -441,15 +454,19 @@ TEST(kernel_every, cli_json_and_exit_status)
 			 "1 difference between uarena and the kernel\n");
 
 	/* A verifier rejection: exit 2, the log in "error" (stderr without --json). */
-	DIFF_CLI(&r, globals, "--prog", "write_rodata", "--json");
+	DIFF_CLI(&r, rejects, "--json");
 	CHECK_EQ(r.status, 2);
 	CHECK_CONTAINS(r.out, "\"status\":\"error\",\"differences\":[],\"error\":\"kernel: "
-			      "verifier rejected program 'write_rodata' (Permission denied):\\n");
-	CHECK_CONTAINS(r.out, "write into map forbidden");
-	DIFF_CLI(&r, globals, "--prog", "write_rodata");
+			      "verifier rejected program 'deref_scalar' (Permission denied):\\n");
+	CHECK_CONTAINS(r.out, "R0 invalid mem access 'scalar'");
+	DIFF_CLI(&r, rejects);
 	CHECK_EQ(r.status, 2);
 	CHECK_STR(r.out, "");
 	CHECK_CONTAINS(r.err, "uarena diff: ");
+	CHECK_CONTAINS(r.err, "1: (79) r0 = *(u64 *)(r0 +0)\nR0 invalid mem access 'scalar'\n");
+	/* A uarena refusal: exit 2 as well, the loader's reason. */
+	DIFF_CLI(&r, ua_test_bpf_obj_built("loader_globals"), "--prog", "write_rodata");
+	CHECK_EQ(r.status, 2);
 	CHECK_CONTAINS(r.err, "write into map forbidden");
 	DIFF_CLI(&r, "--bogus");
 	CHECK_EQ(r.status, 2);
