@@ -160,6 +160,8 @@ static const struct exclusion exclusions[] = {
 	  "by design: a kconfig extern no kernel has (libbpf refuses it too)" },
 	{ "loader_lru", "use", UARENA_REFUSES, "map type 9 is not supported",
 	  "uarena has no LRU hash map" },
+	{ "loader_rodata_write", "poke", UARENA_REFUSES, "write into map forbidden",
+	  "by design: a .rodata store, refused at load as the kernel's verifier does" },
 	{ "loader_two_arenas", "use", UARENA_REFUSES, "only single ARENA map is supported",
 	  "by design: one arena per object, as libbpf and the verifier require" },
 };
@@ -275,8 +277,9 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 	free(ents);
 	if (!objects)
 		SKIP("no *.bpf.o in %s (make bpf)", ua_test_bpf_dir());
+	/* An entry whose object is not built here (another branch's) is not stale. */
 	for (size_t i = 0; i < N_EXCLUSIONS; i++)
-		if (!used[i])
+		if (!used[i] && access(ua_test_bpf_obj(exclusions[i].object), R_OK) == 0)
 			ua_test_fail(__FILE__, __LINE__, "exclusion %s/%s: no such program (stale entry)",
 				     exclusions[i].object, exclusions[i].prog);
 	CHECK_EQ(agreed + excluded, progs);
@@ -285,6 +288,8 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 	for (size_t i = 0; i < N_EXCLUSIONS; i++) {
 		char name[128];
 
+		if (!used[i])
+			continue;
 		snprintf(name, sizeof(name), "%s/%s", exclusions[i].object, exclusions[i].prog);
 		printf("  %-40s %-15s %s\n", name, expect_name(exclusions[i].expect),
 		       exclusions[i].reason);
