@@ -660,3 +660,47 @@ TEST(kernel_every, cli_all_programs)
 	DIFF_CLI(&r, large, "--all", "--prog", "big_alloc1");
 	CHECK_EQ(r.status, 2);
 }
+
+/* ---- SEGV_ON_FAULT arena images in the twin ---- */
+
+/*
+ * A SEGV_ON_FAULT arena's user view does not fault pages in: the twin must
+ * allocate the image's pages before copying (a plain copy is SIGSEGV, which
+ * would end this test). The image (16 bytes from 8 before page 1) then reads
+ * back through the kernel's user view, and exactly pages 0 and 1 are taken.
+ */
+TEST(kernel_every, segv_on_fault_arena_image_is_allocated_first)
+{
+	static const uint64_t image[2] = { 0, 0x4142434445464748ull };
+	struct ua_kobj_map_desc map = {
+		.name = "arena",
+		.attr = { .map_type = UA_KBPF_MAP_TYPE_ARENA, .max_entries = 4,
+			  .map_flags = UA_KBPF_F_MMAPABLE | UA_KBPF_F_SEGV_ON_FAULT },
+		.init = image, .init_size = sizeof(image), .init_offset = 4096 - 8,
+	};
+	struct ua_kobj_desc desc = { .maps = &map, .n_maps = 1 };
+	struct ua_kobj *ko = NULL;
+	struct ua_karena *ka = NULL;
+	char err[1024] = "";
+	uint64_t busy = 0, word = 0;
+	uint8_t *base;
+	size_t size = 0;
+
+	ua_test_require_kbpf();
+	if (ua_kobj_load(&desc, &ko, err, sizeof(err)))
+		ua_test_fail(__FILE__, __LINE__, "load: %s", err);
+	REQUIRE(ko != NULL);
+	base = ua_kobj_arena_base(ko, 0, &size);
+	REQUIRE(base != NULL && size == 4 * 4096);
+	memcpy(&word, base + 4096, 8);
+	CHECK_EQ(word, 0x4142434445464748ull);
+	REQUIRE_EQ(ua_karena_attach(ua_kobj_map_fd(ko, 0), base, size, &ka, err, sizeof(err)), 0);
+	/* The image straddles pages 0 and 1: both allocated, nothing beyond. */
+	CHECK_EQ(ua_karena_next_busy(ka, 0, 4, &busy), 0);
+	CHECK_EQ(busy, 0u);
+	CHECK_EQ(ua_karena_next_busy(ka, 1, 4, &busy), 0);
+	CHECK_EQ(busy, 1u);
+	CHECK_EQ(ua_karena_next_busy(ka, 2, 4, &busy), -ENOENT);
+	ua_karena_destroy(ka);
+	ua_kobj_close(ko);
+}
