@@ -175,6 +175,9 @@ void ua_kbtf_close(struct ua_kbtf *btf);
 /* Type id of the first type of that BTF kind (12 = FUNC) and name; -ENOENT if none. */
 int ua_kbtf_find(const struct ua_kbtf *btf, const char *name, unsigned kind);
 #define UA_KBTF_KIND_FUNC 12
+/* The parsed BTF behind kb (src/btf.h), for lookups beyond names. */
+struct ua_btf;
+const struct ua_btf *ua_kbtf_btf(const struct ua_kbtf *kb);
 /* Convenience: one open + lookup of a vmlinux FUNC (kfunc) id. */
 int ua_kbtf_vmlinux_kfunc_id(const char *name, char *err, size_t err_sz);
 
@@ -317,7 +320,47 @@ int ua_kobj_prog_fd(const struct ua_kobj *ko, uint32_t prog_idx);
 uint8_t *ua_kobj_arena_base(const struct ua_kobj *ko, uint32_t map_idx, size_t *size);
 int ua_kobj_test_run(struct ua_kobj *ko, uint32_t prog_idx, struct ua_kbpf_test_run *run);
 
+/* ---- func_info for twins of programs with callbacks (src/kernel/kfuncinfo.c) ---- */
+
+/* struct bpf_func_info */
+struct ua_kbpf_func_info {
+	uint32_t insn_off;
+	uint32_t type_id;
+};
+
+/*
+ * A BTF of static `int f(void)` FUNCs, one per subprogram of the programs
+ * added, for their func_info (the verifier demands it for callbacks).
+ */
+struct ua_kfuncinfo;
+
+int ua_kfuncinfo_create(struct ua_kfuncinfo **out);
+void ua_kfuncinfo_destroy(struct ua_kfuncinfo *b);
+/*
+ * Programs with a BPF_PSEUDO_FUNC (callback) get one FUNC per subprogram and
+ * *recs (malloc'd, *cnt records, rec size 8); others get NULL, 0. -EINVAL
+ * for a call or callback target outside the program, -ENOMEM.
+ */
+int ua_kfuncinfo_add_prog(struct ua_kfuncinfo *b, const char *name, const struct ua_insn *insns,
+			  uint32_t n, struct ua_kbpf_func_info **recs, uint32_t *cnt);
+/* The raw BTF (header, types, strings), malloc'd. */
+int ua_kfuncinfo_raw(const struct ua_kfuncinfo *b, void **raw, uint32_t *size);
+
+/* ---- CO-RE on struct bpf_map / bpf_arena redone against vmlinux (src/kernel/kcore.c) ---- */
+
+struct ua_program;
+/*
+ * Patches insns (a copy of p's n linked instructions) with the kernel's
+ * answer for each CO-RE site the loader resolved to uarena's own map
+ * structs. *vmlinux is opened on first need (caller closes it).
+ */
+int ua_kcore_redo(const struct ua_program *p, struct ua_insn *insns, uint32_t n,
+		  struct ua_kbtf **vmlinux, char *err, size_t err_sz);
+
 /* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
+
+/* A whole file in a malloc'd buffer (*buf NULL on error); -errno. */
+int ua_kfile_read(const char *path, uint8_t **buf, size_t *len);
 
 struct ua_object;
 struct ua_kdiff;

@@ -22,6 +22,18 @@
 #include "map.h"
 #include "prog.h"
 
+/*
+ * A CO-RE field relocation resolved against uarena's struct bpf_map /
+ * bpf_arena (not the local type): a kernel twin redoes it against vmlinux
+ * (src/kernel/kcore.c). path: root struct, then member names, dot-separated
+ * ("bpf_arena.map.max_entries").
+ */
+struct ua_core_kernel_site {
+	uint32_t insn;  /* index in the linked program */
+	uint32_t kind;  /* UA_CORE_FIELD_* */
+	char path[112];
+};
+
 struct ua_program {
 	struct ua_object *obj;  /* NULL for a raw program */
 	char *name;
@@ -38,6 +50,10 @@ struct ua_program {
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;
+
+	/* CO-RE sites on kernel map structs, for a kernel twin (src/kernel/kcore.c) */
+	struct ua_core_kernel_site *core_kernel_sites;
+	size_t n_core_kernel_sites;
 };
 
 struct ua_object {

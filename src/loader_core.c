@@ -286,6 +286,49 @@ static int core_value(struct ld_state *ld, const struct ua_btf_core_relo *cr, co
 	}
 }
 
+/*
+ * Field relocations rooted at struct bpf_map / bpf_arena through members
+ * only: their path by member names, kept in the program for the kernel twin.
+ * Others are left alone (0, nothing recorded); the only error is -ENOMEM.
+ */
+static int record_kernel_site(struct ld_state *ld, struct ua_program *prog,
+			      const struct ua_btf_core_relo *cr, const char *spec, size_t insn)
+{
+	const struct ua_btf *btf = ld->btf;
+	uint32_t id = ua_btf_skip_mods(btf, cr->type_id);
+	const struct ua_btf_type *t = ua_btf_type_by_id(btf, id);
+	const char *root = ua_btf_name(btf, t);
+	struct ua_core_kernel_site site = { .insn = (uint32_t)insn, .kind = cr->kind };
+	size_t len;
+	char *end;
+
+	if (cr->kind > UA_CORE_FIELD_RSHIFT_U64 || !root ||
+	    (strcmp(root, "bpf_map") && strcmp(root, "bpf_arena")) || strtoul(spec, &end, 10) != 0)
+		return 0;
+	len = (size_t)snprintf(site.path, sizeof(site.path), "%s", root);
+	while (*end == ':') {
+		unsigned long idx = strtoul(end + 1, &end, 10);
+		const char *mname;
+
+		if (!t || (ua_btf_kind(t) != UA_BTF_KIND_STRUCT && ua_btf_kind(t) != UA_BTF_KIND_UNION) ||
+		    idx >= ua_btf_vlen(t))
+			return 0;
+		mname = ua_btf_str(btf, ua_btf_members(t)[idx].name_off);
+		if (!mname || !*mname || len + 1 + strlen(mname) >= sizeof(site.path))
+			return 0;
+		len += (size_t)snprintf(site.path + len, sizeof(site.path) - len, ".%s", mname);
+		t = ua_btf_type_by_id(btf, ua_btf_skip_mods(btf, ua_btf_members(t)[idx].type));
+	}
+	struct ua_core_kernel_site *n = realloc(prog->core_kernel_sites,
+						(prog->n_core_kernel_sites + 1) * sizeof(*n));
+
+	if (!n)
+		return LERR(ld, -ENOMEM, "no memory");
+	n[prog->n_core_kernel_sites++] = site;
+	prog->core_kernel_sites = n;
+	return 0;
+}
+
 int ua_loader_apply_core(struct ld_link *lk)
 {
 	struct ld_state *ld = lk->ld;
@@ -322,6 +365,8 @@ int ua_loader_apply_core(struct ld_link *lk)
 						    "%u, access '%s'): %s", lk->prog->name, out_idx,
 						    cr->kind, spec, why);
 				ret = core_patch(ld, lk->prog, &lk->out[out_idx], out_idx, value);
+				if (!ret)
+					ret = record_kernel_site(ld, lk->prog, cr, spec, out_idx);
 				if (ret)
 					return ret;
 			}

@@ -40,6 +40,7 @@ void ua_object_free(struct ua_object *obj)
 		free(obj->progs[i].insns);
 		free(obj->progs[i].name);
 		free(obj->progs[i].sec_name);
+		free(obj->progs[i].core_kernel_sites);
 	}
 	free(obj->progs);
 	for (size_t i = 0; i < obj->n_maps; i++)

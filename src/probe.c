@@ -52,6 +52,7 @@ UA_HIDDEN void ua_probe_asm_st1(void *a, uint64_t v);
 UA_HIDDEN void ua_probe_asm_st2(void *a, uint64_t v);
 UA_HIDDEN void ua_probe_asm_st4(void *a, uint64_t v);
 UA_HIDDEN void ua_probe_asm_st8(void *a, uint64_t v);
+UA_HIDDEN void ua_probe_asm_inject_ret(void);
 UA_HIDDEN bool ua_probe_asm_ldchk1(const void *a, uint64_t *out);
 UA_HIDDEN bool ua_probe_asm_ldchk2(const void *a, uint64_t *out);
 UA_HIDDEN bool ua_probe_asm_ldchk4(const void *a, uint64_t *out);
@@ -104,6 +105,9 @@ static struct checked_range checked_ranges[MAX_CODE_RANGES];
 static _Atomic int checked_count;
 static struct segv_range segv_ranges[MAX_SEGV_RANGES];
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Test-only fault injection (probe.h); read only on the fault paths. */
+static _Atomic bool inject_on;
+static _Atomic uint64_t inject_value;
 
 static struct sigaction prev_segv, prev_bus;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -199,6 +203,37 @@ static void deliver_as_segv(siginfo_t *info, void *ucv)
 	raise(SIGSEGV);
 }
 
+/* The injected result of a faulting plain load (0 without injection), by size. */
+static uint64_t faulting_load_result(unsigned size)
+{
+	uint64_t v;
+
+	if (likely(!atomic_load_explicit(&inject_on, memory_order_relaxed)))
+		return 0;
+	v = atomic_load_explicit(&inject_value, memory_order_relaxed);
+	return size == 8 ? v : v & ((1ull << (8 * size)) - 1);
+}
+
+/* pc faulted in a plain ldN: set rax to the injected value, true. Others: false. */
+static bool inject_load_fault(uintptr_t pc, ucontext_t *uc)
+{
+	const uintptr_t loads[4] = { (uintptr_t)ua_probe_asm_ld1, (uintptr_t)ua_probe_asm_ld2,
+				     (uintptr_t)ua_probe_asm_ld4, (uintptr_t)ua_probe_asm_ld8 };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (pc == loads[i]) {
+			uc->uc_mcontext.gregs[REG_RAX] = (greg_t)faulting_load_result(1u << i);
+			return true;
+		}
+	return false;
+}
+
+void ua_probe_inject_faulting_load(bool on, uint64_t value)
+{
+	atomic_store_explicit(&inject_value, value, memory_order_relaxed);
+	atomic_store_explicit(&inject_on, on, memory_order_release);
+}
+
 static void on_fault(int sig, siginfo_t *info, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -212,6 +247,9 @@ static void on_fault(int sig, siginfo_t *info, void *ucv)
 		if (!resume)
 			resume = code_range_lookup(pc, ucv);
 	}
+	if (resume && atomic_load_explicit(&inject_on, memory_order_relaxed) &&
+	    inject_load_fault(pc, uc))
+		resume = (uintptr_t)ua_probe_asm_inject_ret;
 	if (resume) {
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)resume;
 	} else if (info->si_code > 0 && (sr = find_segv_range((uintptr_t)info->si_addr))) {
@@ -270,7 +308,7 @@ static inline bool checked_allows(const void *addr, unsigned size)
 uint64_t ua_probe_load(const void *addr, unsigned size)
 {
 	if (unlikely(!checked_allows(addr, size)))
-		return 0;
+		return faulting_load_result(size);
 	switch (size) {
 	case 1: return ua_probe_asm_ld1(addr);
 	case 2: return ua_probe_asm_ld2(addr);

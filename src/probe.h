@@ -79,4 +79,15 @@ typedef bool (*ua_probe_check_fn)(void *data, uintptr_t addr);
 int ua_probe_register_checked(uintptr_t start, uintptr_t end, ua_probe_check_fn fn, void *data);
 void ua_probe_unregister_checked(uintptr_t start);
 
+/*
+ * Test-only fault injection, for the differential tests that must prove they
+ * catch a broken arena (tests/test_kernel_every.c): while on, an arena load
+ * through ua_probe_load() that faults (unallocated or reserved page, guard)
+ * returns `value` truncated to the load size instead of 0, on both the
+ * userfaultfd and the checked path. Interpreter path only (JIT code has its
+ * own fixups). Process-wide, like the fault handler it lives in; costs
+ * nothing until a load faults. Never used outside tests.
+ */
+void ua_probe_inject_faulting_load(bool on, uint64_t value);
+
 #endif

@@ -69,6 +69,16 @@ FUNC ua_probe_asm_ld8
 	ret
 ENDF ua_probe_asm_ld8
 
+/*
+ * Test-only fault injection (ua_probe_inject_faulting_load): the handler
+ * resumes a faulting ldN here instead of at its fixup, with rax already set
+ * to the injected value. ldN faults on its first instruction, before any
+ * push, so this ret returns to ldN's caller.
+ */
+FUNC ua_probe_asm_inject_ret
+	ret
+ENDF ua_probe_asm_inject_ret
+
 /* void ua_probe_asm_stN(void *addr, uint64_t val): a fault drops the store. */
 FUNC ua_probe_asm_st1
 	EXT 1f, movb %sil, (%rdi)

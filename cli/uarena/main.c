@@ -20,7 +20,7 @@ static const struct ua_cli_cmd commands[] = {
 	  ua_cmd_maps },
 	{ "demo", "[--bpf-dir DIR]", "a BPF program and this process sharing the arena",
 	  ua_cmd_demo },
-	{ "diff", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--cpu N]",
+	{ "diff", "OBJ [--prog NAME | --all] [--data FILE] [--ctx FILE] [--cpu N] [--json]",
 	  "run a program in uarena and in the kernel, print the differences", ua_cmd_diff },
 };
 

@@ -9,8 +9,8 @@
  * value, output packet, map contents, arena pages. Needs root (or CAP_BPF
  * and CAP_PERFMON) and a kernel with BPF arenas (6.9+, reserve_pages 6.17+).
  *
- * Known limit: programs using CO-RE on kernel structs (struct bpf_map,
- * struct bpf_arena) get uarena's field offsets in the kernel too. The
+ * CO-RE on kernel structs (struct bpf_map, struct bpf_arena) is resolved
+ * to uarena's layout in uarena and to vmlinux's in the kernel twin. The
  * kernel arena sits at the object's map_extra when it has one, else in
  * another 4 GiB window with the same low 32 bits as uarena's (user-form
  * pointers are then compared up to that difference).
@@ -30,9 +30,13 @@ extern "C" {
 struct ua_kernel_diff_opts {
 	size_t sz;
 	const char *prog;        /* program name; NULL = the object's first */
-	const void *data_in;     /* packet for xdp/tc/socket programs */
+	/* packet for xdp/tc/socket programs; NULL = a fixed 64-byte Ethernet/
+	 * IPv4/UDP packet (10.0.0.1:12345 -> 10.0.0.2:53) */
+	const void *data_in;
 	uint32_t data_size_in;
-	const void *ctx_in;      /* context for other programs */
+	/* context for other programs; NULL = for a SYSCALL program, zeroed
+	 * bytes up to the furthest ctx access the program makes (none if none) */
+	const void *ctx_in;
 	uint32_t ctx_size_in;
 	uint32_t cpu;            /* CPU id both runs see (default 0) */
 	FILE *report;            /* one line per difference; NULL = none */
@@ -49,6 +53,16 @@ struct ua_kernel_diff_opts {
  * log for a kernel rejection).
  */
 UA_API int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts);
+
+/*
+ * The programs of a .bpf.o as libbpf finds them (global functions in
+ * executable sections other than .text), in symbol table order, without
+ * loading anything: what `uarena diff --all` runs. *names is one malloc'd
+ * block (free(*names) frees all). Returns their number or -errno (-EINVAL:
+ * not an ELF object; err_buf says why).
+ */
+UA_API int ua_kernel_list_programs(const char *path, char ***names, char *err_buf,
+				   size_t err_buf_sz);
 
 #ifdef __cplusplus
 }

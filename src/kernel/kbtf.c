@@ -50,6 +50,11 @@ void ua_kbtf_close(struct ua_kbtf *kb)
 	free(kb);
 }
 
+const struct ua_btf *ua_kbtf_btf(const struct ua_kbtf *kb)
+{
+	return kb ? kb->btf : NULL;
+}
+
 int ua_kbtf_find(const struct ua_kbtf *kb, const char *name, unsigned kind)
 {
 	if (!kb || !name)

@@ -40,6 +40,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,19 +63,17 @@ struct ua_kdiff {
 
 /* ---- the object's arena image size (the loader does not keep it) ---- */
 
-static int arena_image_size(const char *path, size_t *out, char *err, size_t err_sz)
+int ua_kfile_read(const char *path, uint8_t **buf_out, size_t *len_out)
 {
-	struct ua_elf elf;
-	struct ua_elf_sec sec;
 	uint8_t *buf = NULL;
 	size_t cap = 0, len = 0;
 	ssize_t n;
-	int fd, ret;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*out = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*buf_out = NULL;
+	*len_out = 0;
 	if (fd < 0)
-		return ua_errf(err, err_sz, -errno, "kernel: diff: cannot open %s", path);
+		return -errno;
 	for (;;) {
 		if (len == cap) {
 			uint8_t *nb = realloc(buf, cap ? cap * 2 : 65536);
@@ -82,17 +81,43 @@ static int arena_image_size(const char *path, size_t *out, char *err, size_t err
 			if (!nb) {
 				free(buf);
 				close(fd);
-				return ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
+				return -ENOMEM;
 			}
 			buf = nb;
 			cap = cap ? cap * 2 : 65536;
 		}
 		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			close(fd);
+			return (int)n;
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	close(fd);
+	*buf_out = buf;
+	*len_out = len;
+	return 0;
+}
+
+static int arena_image_size(const char *path, size_t *out, char *err, size_t err_sz)
+{
+	struct ua_elf elf;
+	struct ua_elf_sec sec;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = 0;
+	ret = ua_kfile_read(path, &buf, &len);
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: diff: cannot read %s: %s", path,
+			       ua_strerror(ret));
 	ret = ua_elf_open_mem(buf, len, err, err_sz, &elf);
 	if (ret) {
 		free(buf);
@@ -105,6 +130,12 @@ static int arena_image_size(const char *path, size_t *out, char *err, size_t err
 	free(buf);
 	return 0;
 }
+
+/* Bytes of one value as user space sees it on each side (all CPUs' slots for per-CPU maps). */
+struct value_shape {
+	uint32_t slot;            /* per-CPU: value_size rounded up to 8; else value_size */
+	uint32_t u_slots, k_slots; /* 1, or each side's CPU count */
+};
 
 /* ---- kernel arena placement ---- */
 
@@ -287,12 +318,14 @@ static bool is_ld_imm64_map(const struct ua_insn *in)
 
 static int describe_prog(const struct ua_object *obj, const struct ua_program *p,
 			 struct ua_kobj_prog_desc *pd, struct ua_kobj_reloc **relocs_out,
-			 struct ua_insn **insns_out, char *err, size_t err_sz)
+			 struct ua_insn **insns_out, struct ua_kbtf **vmlinux, char *err,
+			 size_t err_sz)
 {
 	struct ua_kobj_reloc *relocs;
 	struct ua_insn *insns;
 	uint32_t n = 0;
 	const char *sec = p->sec_name ? p->sec_name : "";
+	int ret;
 
 	relocs = calloc(p->n_insns ? p->n_insns : 1, sizeof(*relocs));
 	insns = calloc(p->n_insns ? p->n_insns : 1, sizeof(*insns));
@@ -303,6 +336,12 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	}
 	memcpy(insns, p->insns, p->n_insns * sizeof(*insns));
 	restore_ctx_loads(p->type, insns, p->n_insns);
+	ret = ua_kcore_redo(p, insns, (uint32_t)p->n_insns, vmlinux, err, err_sz);
+	if (ret) {
+		free(relocs);
+		free(insns);
+		return ret;
+	}
 	for (size_t i = 0; i < p->n_insns; i++) {
 		const struct ua_insn *in = &p->insns[i];
 
@@ -345,27 +384,60 @@ static int describe_prog(const struct ua_object *obj, const struct ua_program *p
 	return 0;
 }
 
-/* ARRAY/HASH maps that are not global data: copy the entries the host put there. */
+/* func_info for a program with callbacks (src/kernel/kfuncinfo.c); *need_btf set then. */
+static int add_func_info(struct ua_kfuncinfo *fi, struct ua_kobj_prog_desc *pd,
+			 struct ua_kbpf_func_info **recs, bool *need_btf, char *err, size_t err_sz)
+{
+	uint32_t cnt = 0;
+	int ret = ua_kfuncinfo_add_prog(fi, pd->name, pd->insns, pd->insn_cnt, recs, &cnt);
+
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: diff: prog '%s': func_info: %s", pd->name,
+			       ua_strerror(ret));
+	if (cnt) {
+		pd->func_info = *recs;
+		pd->func_info_rec_size = sizeof(**recs);
+		pd->func_info_cnt = cnt;
+		*need_btf = true;
+	}
+	return 0;
+}
+
+static struct value_shape value_shape(const struct ua_map *m);
+
+/*
+ * ARRAY/HASH and per-CPU maps that are not global data: copy the entries the
+ * host put there (per-CPU: the CPUs both sides have; the kernel's others 0).
+ */
 static int copy_entries(struct ua_kdiff *d, char *err, size_t err_sz)
 {
 	for (size_t i = 0; i < d->obj->n_maps; i++) {
 		struct ua_map *m = d->obj->maps[i];
+		struct value_shape vs = value_shape(m);
+		size_t val_sz = (size_t)UA_MAX(vs.u_slots, vs.k_slots) * vs.slot;
 		int fd = ua_kobj_map_fd(d->ko, (uint32_t)i), ret = 0;
 		uint8_t *key, *next, *val;
 		bool first = true;
 
-		if ((m->type != UA_MAP_ARRAY && m->type != UA_MAP_HASH) || is_global_data(m))
+		if ((m->type != UA_MAP_ARRAY && m->type != UA_MAP_HASH &&
+		     m->type != UA_MAP_PERCPU_ARRAY && m->type != UA_MAP_PERCPU_HASH) ||
+		    is_global_data(m))
 			continue;
 		key = calloc(1, m->key_size);
 		next = calloc(1, m->key_size);
-		val = calloc(1, m->value_size);
+		val = calloc(1, val_sz + 1);
 		if (!key || !next || !val)
 			ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		while (!ret && ua_map_get_next_key(m, first ? NULL : key, next) == 0) {
 			first = false;
 			memcpy(key, next, m->key_size);
-			if (ua_map_lookup_elem(m, key, val) == 0)
+			memset(val, 0, val_sz);
+			if (ua_map_lookup_elem(m, key, val) == 0) {
+				if (vs.u_slots > vs.k_slots)
+					memset(val + (size_t)vs.k_slots * vs.slot, 0,
+					       (size_t)(vs.u_slots - vs.k_slots) * vs.slot);
 				ret = ua_kbpf_map_update(fd, key, val, UA_KBPF_ANY);
+			}
 			if (ret)
 				ret = ua_errf(err, err_sz, ret, "kernel: diff: map '%s': copy: %s",
 					      m->name, ua_strerror(ret));
@@ -446,6 +518,12 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	struct ua_insn **insns = NULL;
 	char (*names)[16] = NULL;
 	struct ua_kobj_desc desc = { 0 };
+	struct ua_kfuncinfo *fi = NULL;
+	struct ua_kbtf *vmlinux = NULL;
+	struct ua_kbpf_func_info **fi_recs = NULL;
+	void *fi_btf = NULL;
+	uint32_t fi_btf_size = 0;
+	bool need_btf = false;
 	struct ua_kdiff *d;
 	size_t image = 0;
 	uint32_t n_progs = 0;
@@ -465,7 +543,9 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 	progs = calloc(obj->n_progs + 1, sizeof(*progs));
 	relocs = calloc(obj->n_progs + 1, sizeof(*relocs));
 	insns = calloc(obj->n_progs + 1, sizeof(*insns));
-	if (!d || !maps || !names || !progs || !relocs || !insns) {
+	fi_recs = calloc(obj->n_progs + 1, sizeof(*fi_recs));
+	if (!d || !maps || !names || !progs || !relocs || !insns || !fi_recs ||
+	    ua_kfuncinfo_create(&fi)) {
 		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		goto out;
 	}
@@ -484,17 +564,23 @@ int ua_kdiff_create(struct ua_object *obj, const char *path, const char *only_pr
 		d->kprog_of[i] = UINT32_MAX;
 		if (!p->prog || (only_prog && strcmp(p->name, only_prog)))
 			continue;
-		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs], err,
-				    err_sz);
+		ret = describe_prog(obj, p, &progs[n_progs], &relocs[n_progs], &insns[n_progs],
+				    &vmlinux, err, err_sz);
+		if (!ret)
+			ret = add_func_info(fi, &progs[n_progs], &fi_recs[n_progs], &need_btf, err,
+					    err_sz);
 		if (!ret)
 			d->kprog_of[i] = n_progs++;
 	}
+	if (!ret && need_btf && (ret = ua_kfuncinfo_raw(fi, &fi_btf, &fi_btf_size)))
+		ret = ua_errf(err, err_sz, ret, "kernel: diff: no memory");
 	if (!ret && only_prog && !n_progs)
 		ret = ua_errf(err, err_sz, -ENOENT, "kernel: diff: no prepared program '%s'", only_prog);
 	if (ret)
 		goto out;
 	desc = (struct ua_kobj_desc){ .maps = maps, .n_maps = (uint32_t)obj->n_maps,
-				      .progs = progs, .n_progs = n_progs };
+				      .progs = progs, .n_progs = n_progs,
+				      .btf = fi_btf, .btf_size = fi_btf_size };
 	ret = ua_kobj_load(&desc, &d->ko, err, err_sz);
 	if (!ret)
 		ret = copy_entries(d, err, err_sz);
@@ -510,6 +596,12 @@ out:
 		free(relocs[i]);
 	for (uint32_t i = 0; insns && i <= n_progs; i++)
 		free(insns[i]);
+	for (uint32_t i = 0; fi_recs && i <= n_progs; i++)
+		free(fi_recs[i]);
+	free(fi_recs);
+	free(fi_btf);
+	ua_kfuncinfo_destroy(fi);
+	ua_kbtf_close(vmlinux);
 	free(relocs);
 	free(insns);
 	free(progs);
@@ -622,15 +714,90 @@ static void report_bytes(FILE *out, const char *what, const uint8_t *u, const ui
 	fputc('\n', out);
 }
 
+/* The kernel's possible CPUs (per-CPU map values from user space have one slot each). */
+static uint32_t kernel_possible_cpus(void)
+{
+	char buf[128] = "";
+	unsigned long lo, hi, n = 0;
+	char *p = buf, *end;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	while (*p >= '0' && *p <= '9') {
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		n += hi >= lo ? hi - lo + 1 : 0;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n ? (uint32_t)n : 1;
+}
+
+static struct value_shape value_shape(const struct ua_map *m)
+{
+	struct value_shape vs = { m->value_size, 1, 1 };
+
+	if (ua_map_is_percpu(m)) {
+		vs.slot = (m->value_size + 7) & ~7u;
+		vs.u_slots = m->nr_cpus ? m->nr_cpus : 1;
+		vs.k_slots = kernel_possible_cpus();
+	}
+	return vs;
+}
+
+/*
+ * One value on both sides: per-CPU maps slot by slot over the CPUs both
+ * sides have; a CPU only one side has must hold zeroes there.
+ */
+static int compare_value(const struct ua_kdiff *d, const struct value_shape *vs, const char *what,
+			 const uint8_t *uv, const uint8_t *kv, FILE *out)
+{
+	uint32_t both = UA_MIN(vs->u_slots, vs->k_slots), most = UA_MAX(vs->u_slots, vs->k_slots);
+	char slot_what[160];
+	long at;
+
+	for (uint32_t c = 0; c < most; c++) {
+		const uint8_t *a = uv + (size_t)c * vs->slot, *b = kv + (size_t)c * vs->slot;
+		static const uint8_t zero[8];
+
+		if (c >= both) {
+			const uint8_t *only = c < vs->u_slots ? a : b;
+
+			for (uint32_t i = 0; i < vs->slot; i += 8)
+				if (memcmp(only + i, zero, UA_MIN(8u, vs->slot - i))) {
+					fprintf(out, "%s cpu %u: only %s has this CPU, and not zeroes there\n",
+						what, c, c < vs->u_slots ? "uarena" : "the kernel");
+					return 1;
+				}
+			continue;
+		}
+		at = first_diff(d, a, b, vs->slot);
+		if (at < 0)
+			continue;
+		if (vs->u_slots > 1 || vs->k_slots > 1)
+			snprintf(slot_what, sizeof(slot_what), "%s cpu %u", what, c);
+		else
+			snprintf(slot_what, sizeof(slot_what), "%s", what);
+		report_bytes(out, slot_what, a, b, vs->slot, at);
+		return 1;
+	}
+	return 0;
+}
+
 static int compare_map(struct ua_kdiff *d, size_t idx, FILE *out)
 {
 	struct ua_map *m = d->obj->maps[idx];
+	struct value_shape vs = value_shape(m);
 	int fd = ua_kobj_map_fd(d->ko, (uint32_t)idx), diffs = 0, ku, kk;
 	uint8_t *key = calloc(1, m->key_size + 1), *next = calloc(1, m->key_size + 1);
-	uint8_t *uv = calloc(1, m->value_size + 1), *kv = calloc(1, m->value_size + 1);
-	bool first = true;
+	uint8_t *uv = calloc(UA_MAX(vs.u_slots, vs.k_slots), vs.slot + 1);
+	uint8_t *kv = calloc(UA_MAX(vs.u_slots, vs.k_slots), vs.slot + 1);
+	bool first = true, hash = m->type == UA_MAP_HASH || m->type == UA_MAP_PERCPU_HASH;
 	char what[128];
-	long at;
 
 	if (!key || !next || !uv || !kv) {
 		diffs = -ENOMEM;
@@ -640,6 +807,8 @@ static int compare_map(struct ua_kdiff *d, size_t idx, FILE *out)
 	while (ua_map_get_next_key(m, first ? NULL : key, next) == 0) {
 		first = false;
 		memcpy(key, next, m->key_size);
+		memset(uv, 0, (size_t)UA_MAX(vs.u_slots, vs.k_slots) * vs.slot);
+		memset(kv, 0, (size_t)UA_MAX(vs.u_slots, vs.k_slots) * vs.slot);
 		ku = ua_map_lookup_elem(m, key, uv);
 		kk = ua_kbpf_map_lookup(fd, key, kv, 0);
 		snprintf(what, sizeof(what), "map '%s' key %u", m->name,
@@ -647,15 +816,13 @@ static int compare_map(struct ua_kdiff *d, size_t idx, FILE *out)
 		if (ku != kk) {
 			fprintf(out, "%s: uarena lookup %d, kernel %d\n", what, ku, kk);
 			diffs++;
-		} else if (ku == 0 && (at = first_diff(d, uv, kv, m->value_size)) >= 0) {
-			report_bytes(out, what, uv, kv, m->value_size, at);
-			diffs++;
+		} else if (ku == 0) {
+			diffs += compare_value(d, &vs, what, uv, kv, out);
 		}
 	}
 	/* ...and the kernel must have no key uarena lacks (hash maps). */
 	first = true;
-	while (m->type == UA_MAP_HASH &&
-	       ua_kbpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+	while (hash && ua_kbpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
 		first = false;
 		memcpy(key, next, m->key_size);
 		if (ua_map_lookup_elem(m, key, uv) == -ENOENT) {
@@ -670,6 +837,131 @@ out:
 	free(uv);
 	free(kv);
 	return diffs;
+}
+
+/* ---- ring buffers: the samples both sides produced, in order ---- */
+
+#define RB_BUSY_BIT    (1u << 31)
+#define RB_DISCARD_BIT (1u << 30)
+#define RB_HDR_SZ      8u
+
+struct samples {
+	uint8_t **data;
+	uint32_t *len;
+	size_t n, cap;
+};
+
+static int samples_add(void *ctx, const void *data, size_t size)
+{
+	struct samples *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint8_t **nd = realloc(s->data, cap * sizeof(*nd));
+
+		if (nd)
+			s->data = nd;
+		uint32_t *nl = realloc(s->len, cap * sizeof(*nl));
+
+		if (nl)
+			s->len = nl;
+		if (!nd || !nl)
+			return -ENOMEM;
+		s->cap = cap;
+	}
+	s->data[s->n] = malloc(size ? size : 1);
+	if (!s->data[s->n])
+		return -ENOMEM;
+	memcpy(s->data[s->n], data, size);
+	s->len[s->n++] = (uint32_t)size;
+	return 0;
+}
+
+static void samples_free(struct samples *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->data[i]);
+	free(s->data);
+	free(s->len);
+}
+
+/*
+ * Drains the kernel ring buffer as a user-space consumer does (libbpf's
+ * ring_buffer__consume): consumer position page writable at offset 0, the
+ * producer page and the data area (mapped twice) read-only after it.
+ */
+static int kernel_ringbuf_drain(int fd, uint32_t size, struct samples *s)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *cons_map, *prod_map;
+	int ret = 0;
+
+	cons_map = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cons_map == MAP_FAILED)
+		return -errno;
+	prod_map = mmap(NULL, (size_t)pg + 2 * (size_t)size, PROT_READ, MAP_SHARED, fd, pg);
+	if (prod_map == MAP_FAILED) {
+		ret = -errno;
+		munmap(cons_map, (size_t)pg);
+		return ret;
+	}
+	_Atomic uint64_t *cons_pos = cons_map, *prod_pos = prod_map;
+	const uint8_t *data = (const uint8_t *)prod_map + pg;
+	uint64_t cons = atomic_load_explicit(cons_pos, memory_order_acquire);
+	uint64_t prod = atomic_load_explicit(prod_pos, memory_order_acquire);
+
+	while (!ret && cons < prod) {
+		const uint8_t *hdr = data + (cons & (size - 1));
+		uint32_t len = atomic_load_explicit((_Atomic uint32_t *)hdr, memory_order_acquire);
+
+		if (len & RB_BUSY_BIT)
+			break;
+		if (!(len & RB_DISCARD_BIT))
+			ret = samples_add(s, hdr + RB_HDR_SZ, len);
+		len &= ~(RB_BUSY_BIT | RB_DISCARD_BIT);
+		cons += (len + RB_HDR_SZ + 7) & ~7ull;
+		atomic_store_explicit(cons_pos, cons, memory_order_release);
+	}
+	munmap(prod_map, (size_t)pg + 2 * (size_t)size);
+	munmap(cons_map, (size_t)pg);
+	return ret;
+}
+
+/* Consumes both ring buffers (the comparison is the consumer) and compares the samples. */
+static int compare_ringbuf(struct ua_kdiff *d, size_t idx, FILE *out)
+{
+	struct ua_map *m = d->obj->maps[idx];
+	struct samples us = { 0 }, ks = { 0 };
+	char what[128];
+	int ret, diffs = 0;
+	long at;
+
+	ret = ua_ringbuf_consume(m, samples_add, &us);
+	if (ret >= 0 && us.n != (size_t)ret)
+		ret = -ENOMEM; /* a callback failed and stopped the consumer */
+	if (ret >= 0)
+		ret = kernel_ringbuf_drain(ua_kobj_map_fd(d->ko, (uint32_t)idx), m->max_entries, &ks);
+	if (ret < 0)
+		goto out;
+	if (us.n != ks.n) {
+		fprintf(out, "map '%s': uarena %zu samples, kernel %zu samples\n", m->name, us.n, ks.n);
+		diffs++;
+	}
+	for (size_t i = 0; i < UA_MIN(us.n, ks.n); i++) {
+		snprintf(what, sizeof(what), "map '%s' sample %zu", m->name, i);
+		if (us.len[i] != ks.len[i]) {
+			fprintf(out, "%s: uarena %u bytes, kernel %u bytes\n", what, us.len[i], ks.len[i]);
+			diffs++;
+		} else if ((at = first_diff(d, us.data[i], ks.data[i], us.len[i])) >= 0) {
+			report_bytes(out, what, us.data[i], ks.data[i], us.len[i], at);
+			diffs++;
+		}
+	}
+	ret = diffs;
+out:
+	samples_free(&us);
+	samples_free(&ks);
+	return ret;
 }
 
 /*
@@ -741,8 +1033,9 @@ int ua_kdiff_compare(struct ua_kdiff *d, FILE *out)
 	for (size_t i = 0; i < d->obj->n_maps; i++) {
 		uint32_t type = d->obj->maps[i]->type;
 
-		if (type == UA_MAP_ARRAY || type == UA_MAP_HASH) {
-			ret = compare_map(d, i, out);
+		if (type == UA_MAP_ARRAY || type == UA_MAP_HASH || type == UA_MAP_PERCPU_ARRAY ||
+		    type == UA_MAP_PERCPU_HASH || type == UA_MAP_RINGBUF) {
+			ret = type == UA_MAP_RINGBUF ? compare_ringbuf(d, i, out) : compare_map(d, i, out);
 			if (ret < 0)
 				return ret;
 			diffs += ret;

@@ -8,7 +8,8 @@
  *   2. maps in description order; an arena is mmapped right away (the
  *      verifier refuses arena programs until user_vm_start is known) and its
  *      image copied in through the user view, which faults those pages in
- *      (so bpf_arena_alloc_pages will not hand them out, as with libbpf);
+ *      (so bpf_arena_alloc_pages will not hand them out, as with libbpf;
+ *      a SEGV_ON_FAULT arena gets them allocated BPF-side first);
  *      ARRAY maps get key 0 = init and are frozen when asked (.rodata);
  *   3. each program: a private copy of its instructions with relocations
  *      applied (map fds and map values into ld_imm64, vmlinux BTF ids into
@@ -40,6 +41,34 @@ struct ua_kobj {
 	uint32_t n_progs;
 	int btf_fd;
 };
+
+/*
+ * A SEGV_ON_FAULT arena's user view does not fault pages in: a write to an
+ * unallocated page is SIGSEGV (libbpf's plain copy would crash here). The
+ * image's pages are allocated first, BPF-side, at their exact addresses
+ * (user_base = user_vm_start), as uarena's loader does for its own arena.
+ */
+static int alloc_image_pages(int fd, const struct ua_kobj_map_desc *d, uint64_t user_base,
+			     size_t size, uint32_t idx, const char *name, char *err, size_t err_sz)
+{
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), first = d->init_offset / pg;
+	uint64_t end = (d->init_offset + d->init_size + pg - 1) / pg, got = 0;
+	struct ua_karena *ka = NULL;
+	int ret;
+
+	if (!(d->attr.map_flags & UA_KBPF_F_SEGV_ON_FAULT) || !d->init || !d->init_size)
+		return 0;
+	ret = ua_karena_attach(fd, (uint8_t *)(uintptr_t)user_base, size, &ka, err, err_sz);
+	if (!ret)
+		ret = ua_karena_alloc(ka, user_base + first * pg, (uint32_t)(end - first), -1, 0, &got);
+	ua_karena_destroy(ka);
+	if (!ret && got != user_base + first * pg)
+		ret = -ENOMEM;
+	if (ret)
+		return ua_errf(err, err_sz, ret, "kernel: map %u '%s': allocating the image's pages "
+			       "of a SEGV_ON_FAULT arena: %s", idx, name, ua_strerror(ret));
+	return 0;
+}
 
 /* The child's half of map_arena: map at the fixed address, copy the image, leave. */
 _Noreturn static void arena_child(int fd, const struct ua_kobj_map_desc *d, uint64_t at,
@@ -82,6 +111,10 @@ static int map_arena(struct kobj_map *m, const struct ua_kobj_map_desc *d,
 			return ua_errf(err, err_sz, ret, "kernel: map %u '%s': mmap of arena: %s",
 				       idx, attr->name, ua_strerror(ret));
 		m->arena = base;
+		ret = alloc_image_pages(m->fd, d, (uint64_t)(uintptr_t)base, size, idx, attr->name,
+					err, err_sz);
+		if (ret)
+			return ret;
 		if (d->init)
 			memcpy(m->arena + d->init_offset, d->init, d->init_size);
 		return 0;
@@ -90,6 +123,10 @@ static int map_arena(struct kobj_map *m, const struct ua_kobj_map_desc *d,
 		return ua_errf(err, err_sz, -EINVAL,
 			       "kernel: map %u '%s': mapping in a child needs map_extra", idx,
 			       attr->name);
+	/* map_extra fixed user_vm_start at creation: the pages can be allocated before the mmap. */
+	ret = alloc_image_pages(m->fd, d, attr->map_extra, size, idx, attr->name, err, err_sz);
+	if (ret)
+		return ret;
 	pid = fork();
 	if (pid < 0)
 		return ua_errf(err, err_sz, -errno, "kernel: map %u '%s': fork: %s", idx, attr->name,
