@@ -492,6 +492,15 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 					    s.name, s.size);
 			ld->secs[i].kind = LD_SEC_PROG;
 			ld->secs[i].insns = s.data;
+			/* A hand-made ELF (or a buffer at an odd address) can place code at
+			 * any offset; instructions are read as structs, so copy them. */
+			if ((uintptr_t)s.data % _Alignof(struct ua_insn)) {
+				ld->secs[i].insns_copy = malloc(s.size ? s.size : 1);
+				if (!ld->secs[i].insns_copy)
+					return -ENOMEM;
+				memcpy(ld->secs[i].insns_copy, s.data, s.size);
+				ld->secs[i].insns = ld->secs[i].insns_copy;
+			}
 			ld->secs[i].n_insns = s.size / sizeof(struct ua_insn);
 		} else if (!strcmp(s.name, ".maps")) {
 			ld->maps_sec = i;
@@ -635,6 +644,8 @@ static void ld_cleanup(struct ld_state *ld)
 {
 	ua_btf_ext_free(ld->btf_ext);
 	ua_btf_free(ld->btf);
+	for (size_t i = 0; ld->secs && i < ld->elf.n_sections; i++)
+		free(ld->secs[i].insns_copy);
 	ua_elf_close(&ld->elf);
 	free(ld->secs);
 	free(ld->map_syms);

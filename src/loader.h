@@ -86,6 +86,7 @@ struct ld_sec {
 	const char *name;
 	const struct ua_insn *insns; /* LD_SEC_PROG */
 	size_t n_insns;
+	struct ua_insn *insns_copy;  /* owned aligned copy when the ELF data was misaligned */
 	size_t rel_idx;              /* ELF index of its SHT_REL section, 0 = none */
 	int map_idx;                 /* LD_SEC_DATA */
 };
