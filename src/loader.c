@@ -483,6 +483,8 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 			continue; /* attached below, once every target is known */
 		}
 		if (!strcmp(s.name, ".BTF")) {
+			if (ld->btf) /* which one would the types come from? */
+				return LERR(ld, -EINVAL, "section %zu: a second .BTF section", i);
 			ret = ua_btf_parse(s.data, s.size, NULL, ld->err, ld->err_sz, &ld->btf);
 			if (ret)
 				return ret;
@@ -523,6 +525,8 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 			continue;
 		if (!ld->btf)
 			return LERR(ld, -EINVAL, ".BTF.ext without .BTF");
+		if (ld->btf_ext)
+			return LERR(ld, -EINVAL, "section %zu: a second .BTF.ext section", i);
 		ret = ua_btf_ext_parse(s.data, s.size, ld->btf, ld->err, ld->err_sz, &ld->btf_ext);
 		if (ret)
 			return ret;

@@ -54,6 +54,7 @@ struct ua_object {
 	ua_trace_fn trace;
 	void *trace_ctx;
 	const struct ua_helpers *helpers;    /* embedder's helpers, before the built-ins */
+	struct ua_arena *raw_arena;          /* raw programs: the caller's arena (not owned) */
 	struct ua_mem_region *regions;       /* map values + map structs, for bounds checks */
 	size_t n_regions;
 	/* CPU id pool for concurrent test runs */

@@ -588,7 +588,7 @@ int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char 
 		.kfunc = resolve_kfunc,
 		.ld_imm64 = resolve_ld_imm64,
 		.ctx = prog,
-		.has_arena = obj && obj->arena,
+		.has_arena = obj && (obj->arena || obj->raw_arena),
 	};
 	char perr[200] = "";
 	int ret = ua_prog_prepare(prog->insns, prog->n_insns, &res, perr, sizeof(perr), &prog->prog);

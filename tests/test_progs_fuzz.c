@@ -138,3 +138,19 @@ TEST(progs_fuzz, map_helpers_refuse_a_forged_map)
 	CHECK_EQ((int32_t)o.retval, -EINVAL);
 	ua_program_free_raw(p);
 }
+
+/* Regression (fuzz_elf, LeakSanitizer): a second .BTF section replaced the first, leaking it. */
+TEST(progs_fuzz, elf_second_btf_section_is_refused)
+{
+	static uint8_t buf[8192];
+	struct ua_object *obj = NULL;
+	char err[256] = "";
+	size_t len = read_corpus("fuzz/corpus-elf/regress-two-btf-sections", buf, sizeof(buf));
+
+	if (!len)
+		SKIP("no corpus at fuzz/corpus-elf (run from the source root)");
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_object_open_mem(buf, len, &oo, &obj), -EINVAL);
+	CHECK_CONTAINS(err, ": a second .BTF section");
+	CHECK(obj == NULL);
+}
