@@ -20,6 +20,7 @@
 #include "loader.h"
 
 #include "internal.h"
+#include <uarena/arena.h>
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -453,7 +454,15 @@ static int load_arena_image(struct ld_state *ld, const struct ua_elf_sec *s, boo
 		return LERR(ld, -E2BIG, "declared ARENA map size (%llu) is too small to hold %zu bytes "
 			    "of global __arena variables", (unsigned long long)size, s->size);
 	ld->obj->arena_data_off = at_end ? size - img : 0;
-	/* Written through the user view, so these pages count as allocated (spec §5). */
+	/*
+	 * The pages count as allocated (spec §5), as after libbpf's copy through
+	 * the user view. They are allocated first rather than by that copy's
+	 * faults: with BPF_F_SEGV_ON_FAULT a fault would kill this process.
+	 */
+	if (img && !ua_arena_alloc_pages(a->arena, (uint8_t *)a->mmaped + ld->obj->arena_data_off,
+					 (uint32_t)(img / 4096), -1, 0))
+		return LERR(ld, -ENOMEM, "cannot allocate %llu arena pages for global __arena "
+			    "variables", (unsigned long long)(img / 4096));
 	if (s->data)
 		memcpy((uint8_t *)a->mmaped + ld->obj->arena_data_off, s->data, s->size);
 	else

@@ -154,3 +154,29 @@ TEST(progs_fuzz, elf_second_btf_section_is_refused)
 	CHECK_CONTAINS(err, ": a second .BTF section");
 	CHECK(obj == NULL);
 }
+
+/*
+ * Regression (fuzz_elf, SEGV): arena globals were copied in through the
+ * arena's user view, relying on its faults to allocate the pages; with
+ * BPF_F_SEGV_ON_FAULT that fault killed the process. The pages are now
+ * allocated first (and still count as allocated).
+ */
+TEST(progs_fuzz, arena_globals_with_segv_on_fault)
+{
+	char path[512], err[256] = "";
+	struct ua_object *obj = NULL;
+	const char *dir = getenv("UA_BPF_DIR");
+
+	snprintf(path, sizeof(path), "%s/loader_arena_segv.bpf.o", dir && *dir ? dir : "build/bpf");
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
+	REQUIRE_EQ(ua_object_open(path, &oo, &obj), 0);
+	struct ua_map *m = ua_object_find_map(obj, "arena");
+
+	REQUIRE(m != NULL);
+	CHECK_EQ(ua_map_flags(m), (1U << 10) | (1U << 17)); /* MMAPABLE | SEGV_ON_FAULT */
+	UA_OPTS(ua_test_run_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_program_test_run(ua_object_find_program(obj, "bump"), &o), 0);
+	CHECK_EQ(o.retval, 42);
+	CHECK_EQ(*(int *)ua_arena_user_base(ua_map_arena(m)), 42); /* allocated, host-visible */
+	ua_object_close(obj);
+}
