@@ -35,6 +35,7 @@ struct ua_program {
 	struct ua_prog *prog;   /* prepared; NULL if not prepared */
 	bool uses_arena;
 	bool autoload;          /* false for SEC("?...") */
+	uint32_t max_ctx_offset; /* syscall programs: ctx bytes the entry function touches */
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;

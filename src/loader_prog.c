@@ -435,13 +435,13 @@ static int ctx_successors(const struct ua_insn *insns, size_t n, size_t i, size_
 }
 
 /*
- * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
- * Without a verifier, a must-dataflow over the entry function finds the
- * registers that hold the ctx on every path: r1 at entry, copies (mov64,
- * spill/fill of 8-byte stack slots) propagate it, any other write or a call
- * kills it. Only loads whose base is the ctx on all paths are rewritten.
+ * Which registers/slots hold the ctx before each insn of the entry function:
+ * r1 at entry; copies (mov64, spill/fill of 8-byte stack slots) propagate
+ * it, any other write or a call kills it. must: on every path (meet =
+ * intersection); else on some path (meet = union). Returns -ENOMEM or 0.
  */
-static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+static int ctx_dataflow(const struct ua_insn *insns, size_t n, bool must, struct ctx_state **st_out,
+			bool **reached_out)
 {
 	struct ctx_state *st = calloc(n ? n : 1, sizeof(*st));
 	bool *reached = calloc(n ? n : 1, sizeof(*reached));
@@ -467,7 +467,10 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 			out = ctx_transfer(&insns[i], st[i]);
 			for (int k = ctx_successors(insns, n, i, succ); k-- > 0;) {
 				struct ctx_state *t = &st[succ[k]];
-				struct ctx_state m = { t->slots & out.slots, t->regs & out.regs };
+				struct ctx_state m = must ? (struct ctx_state){ t->slots & out.slots,
+										t->regs & out.regs }
+							  : (struct ctx_state){ t->slots | out.slots,
+										t->regs | out.regs };
 
 				if (!reached[succ[k]]) {
 					*t = out;
@@ -479,6 +482,25 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 			}
 		}
 	}
+	*st_out = st;
+	*reached_out = reached;
+	return 0;
+}
+
+/*
+ * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
+ * Without a verifier, a must-dataflow over the entry function finds the
+ * registers that hold the ctx on every path; only loads whose base is the
+ * ctx on all paths are rewritten.
+ */
+static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+{
+	struct ctx_state *st;
+	bool *reached;
+	int ret = ctx_dataflow(insns, n, true, &st, &reached);
+
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++) {
 		struct ua_insn *in = &insns[i];
 		int slot;
@@ -488,6 +510,49 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 			in->code = UA_LDX | UA_DW | UA_MEM;
 			in->off = (int16_t)slot;
 		}
+	}
+	free(st);
+	free(reached);
+	return 0;
+}
+
+static int access_size(uint8_t code)
+{
+	switch (UA_SIZE(code)) {
+	case UA_B: return 1;
+	case UA_H: return 2;
+	case UA_W: return 4;
+	default: return 8;
+	}
+}
+
+/*
+ * The verifier's prog->aux->max_ctx_offset: the end of the furthest ctx byte
+ * a load or store may touch (the kernel refuses a syscall test run whose
+ * ctx_size_in is smaller). Accesses through the ctx on any path of the
+ * entry function count; ones in subprograms or through helpers do not.
+ */
+static int ctx_max_offset(const struct ua_insn *insns, size_t n, uint32_t *max_off)
+{
+	struct ctx_state *st;
+	bool *reached;
+	int ret = ctx_dataflow(insns, n, false, &st, &reached);
+
+	if (ret)
+		return ret;
+	*max_off = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code), mode = UA_MODE(in->code);
+		int base = cls == UA_LDX ? in->src_reg : in->dst_reg;
+		int64_t end = (int64_t)in->off + access_size(in->code);
+
+		if (!reached[i] || !(st[i].regs & (1u << base)) ||
+		    !(cls == UA_LDX || cls == UA_ST || cls == UA_STX) ||
+		    (mode != UA_MEM && mode != UA_MEMSX))
+			continue;
+		if (end > (int64_t)*max_off)
+			*max_off = (uint32_t)end;
 	}
 	free(st);
 	free(reached);
@@ -515,6 +580,9 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 	}
 	prog->insns = lk.out;
 	prog->n_insns = lk.n_out;
+	if (prog->type == UA_PROG_TYPE_SYSCALL &&
+	    (ret = ctx_max_offset(prog->insns, prog->sec_len, &prog->max_ctx_offset)))
+		return ret;
 	if (prog->type == UA_PROG_TYPE_XDP || prog->type == UA_PROG_TYPE_SCHED_CLS ||
 	    prog->type == UA_PROG_TYPE_SCHED_ACT || prog->type == UA_PROG_TYPE_SOCKET_FILTER)
 		return rewrite_ctx_loads(prog, prog->insns, prog->sec_len);

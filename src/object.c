@@ -444,6 +444,11 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
 	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
 		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
+	/* bpf_prog_test_run_syscall: the ctx must cover every byte the program may touch. */
+	if (p->type == UA_PROG_TYPE_SYSCALL && o->ctx_size_in < p->max_ctx_offset)
+		return ua_errf(err, err_sz, -EINVAL, "run: prog '%s' accesses ctx up to byte %u but "
+			       "ctx_size_in is %u (the kernel refuses this run)", p->name,
+			       p->max_ctx_offset, o->ctx_size_in);
 	env = calloc(1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
