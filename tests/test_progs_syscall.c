@@ -5,6 +5,7 @@
  * max_ctx_offset is -EINVAL before anything runs. Checked on uarena with
  * exact errnos and messages, then the same instructions in the kernel
  * (SKIP without bpf()): both sides must accept and refuse the same runs.
+ * Also the verifier's load-time refusal of stores into .rodata.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -121,5 +122,28 @@ TEST(progs_syscall, kernel_agrees_on_ctx_sizes)
 		}
 		close(fd);
 	}
+	ua_object_close(obj);
+}
+
+/* A store into .rodata is refused at load with the verifier's words; a reader loads alone. */
+TEST(progs_syscall, rodata_store_refused_at_load)
+{
+	char path[512], err[512] = "";
+	const char *dir = getenv("UA_BPF_DIR");
+	struct ua_object *obj = NULL;
+
+	snprintf(path, sizeof(path), "%s/loader_rodata_write.bpf.o", dir && *dir ? dir : "build/bpf");
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_object_open(path, &oo, &obj), -EACCES);
+	CHECK(obj == NULL);
+	CHECK_STR(err, "loader: prog 'poke' insn 2: write into map forbidden, value_size=40 off=24 "
+		       "size=8 (map loader_r.rodata is read-only for programs)");
+
+	UA_OPTS(ua_object_open_opts, only, .err_buf = err, .err_buf_sz = sizeof(err),
+		.only_prog = "read_limit");
+	REQUIRE_EQ(ua_object_open(path, &only, &obj), 0);
+	UA_OPTS(ua_test_run_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_program_test_run(ua_object_find_program(obj, "read_limit"), &o), 0);
+	CHECK_EQ(o.retval, 5 + 4);
 	ua_object_close(obj);
 }
