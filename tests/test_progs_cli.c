@@ -298,3 +298,39 @@ TEST(progs_cli, run_raw_errors)
 	unlink(odd);
 	unlink(bad);
 }
+
+TEST(progs_cli, bench_programs_and_raw)
+{
+	static const uint32_t args[4] = { 4, 2, 0, 0 };
+	static const struct ua_insn r42[] = {
+		{ .code = UA_ALU64 | UA_MOV | UA_K, .dst_reg = 0, .imm = 42 },
+		{ .code = UA_JMP | UA_EXIT },
+	};
+	const char *ctx = temp_file(args, sizeof(args)), *bin = temp_file(r42, sizeof(r42));
+	struct cli_out r;
+
+	/* Without a ctx, programs that read it are listed with the kernel's refusal. */
+	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--repeat", "3");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, ": 3 runs per program (interpreter)\n"
+			      "  prog                           ns/run  retval\n"
+			      "  read_ab                             -  run: prog 'read_ab' accesses ctx "
+			      "up to byte 8 but ctx_size_in is 0 (the kernel refuses this run)\n");
+	CHECK_CONTAINS(r.out, "  5\n");
+	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--ctx", ctx, "--prog", "read_ab", "--json",
+	       "--repeat", "2");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, "{\"repeat\":2,\"progs\":[{\"prog\":\"read_ab\",\"ns_per_run\":");
+	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
+	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--prog", "read_ab");
+	CHECK_EQ(r.status, 1); /* nothing ran */
+
+	UARENA(&r, "bench", "--raw", bin, "--json", "--repeat", "4");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, "{\"repeat\":4,\"progs\":[{\"prog\":\"raw\",\"ns_per_run\":");
+	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
+	UARENA(&r, "bench", "--raw", bin, "--prog", "x");
+	CHECK_EQ(r.status, 2);
+	unlink(ctx);
+	unlink(bin);
+}

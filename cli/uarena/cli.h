@@ -29,6 +29,7 @@ int ua_cmd_run(int argc, char **argv);
 int ua_cmd_maps(int argc, char **argv);
 int ua_cmd_demo(int argc, char **argv);
 int ua_cmd_diff(int argc, char **argv);
+int ua_cmd_bench(int argc, char **argv);
 /* ELF objects for `uarena disasm`: per-program listing (cmd_disasm_elf.c). */
 int ua_cli_disasm_elf(const char *path, const uint8_t *buf, size_t len, bool no_opcode);
 
