@@ -15,7 +15,8 @@
  * sections (libbpf's autoload off), which are listed but not prepared.
  *
  * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
- * 12: what (section .text)".
+ * 12: what (section .text)". Like the verifier, a program storing through a
+ * .rodata/.kconfig address is refused (-EACCES, "write into map forbidden").
  */
 #ifndef UARENA_OBJECT_H
 #define UARENA_OBJECT_H
@@ -147,9 +148,11 @@ UA_API int ua_ringbuf_consume(struct ua_map *m, ua_ringbuf_sample_fn cb, void *c
  * verifier does); data_out receives the (possibly modified) packet, ctx_out
  * the context. Other programs: r1 = a copy of ctx_in (up to 64 KiB, NULL
  * when none), copied back to ctx_out; programs in .text or raw programs:
- * r1 = a copy of data_in, r2 = data_size_in. repeat: run count (0 = 1;
- * unlike the kernel, also for syscall programs); duration = average ns per
- * run.
+ * r1 = a copy of data_in, r2 = data_size_in (data_out receives the buffer as
+ * the program left it). repeat: run count (0 = 1; unlike the kernel, also for
+ * syscall programs); duration = average ns per run. Syscall programs: as in
+ * the kernel, ctx_size_in below the furthest ctx byte the entry function
+ * loads or stores (the verifier's max_ctx_offset) is -EINVAL, no ctx included.
  */
 struct ua_test_run_opts {
 	size_t sz;
@@ -176,7 +179,8 @@ struct ua_test_run_opts {
 /*
  * Thread-safe: each call gets its own execution state and a CPU id unique
  * among concurrent calls on the same object (waits while all nr_cpus ids
- * are in use). Errors: -ENOENT (program not prepared), -EINVAL (bad opts),
+ * are in use). Errors: -ENOENT (program not prepared), -EINVAL (bad opts, or
+ * a syscall program's ctx too small),
  * -ENOSPC (data_out too small, as the kernel), -EFAULT/-ETIME (run stopped:
  * err_buf says where).
  */
