@@ -10,9 +10,25 @@
  * arena_alloc_free_1page/uarena_fragmented: the same on a 1<<20-page arena
  *   with every other page reserved (512 Ki free runs of one page).
  * arena_first_touch/uarena: fresh TOUCH_PAGES-page arena, the host writes one
- *   byte to each unallocated page once (shmem fault allocates a page).
+ *   byte to each unallocated page once (shmem fault allocates a page). Same
+ *   workload as arena_first_touch/kernel: same page count, a write, setup
+ *   and teardown outside the timed loop, best of RUNS fresh mappings.
  * arena_first_touch/uarena_allocated: the same on pages allocated by
- *   ua_arena_alloc_pages first (the fault only maps the existing page).
+ *   ua_arena_alloc_pages first (the fault only zeroes and maps the page).
+ * arena_first_touch/uarena_alloc_and_touch: the same, with the one
+ *   ua_arena_alloc_pages(TOUCH_PAGES) call inside the timed loop: what host
+ *   code pays per page to populate an arena when it allocates before touching.
+ * arena_first_touch/memfd, anon_shared, anon_private: the same loop over a
+ *   plain memfd MAP_SHARED mapping, a MAP_SHARED|MAP_ANONYMOUS one (shmem
+ *   too) and a MAP_PRIVATE|MAP_ANONYMOUS one (no THP), without uarena. They
+ *   are the floor of the uarena impl: its first touch is exactly a shmem
+ *   write fault, so uarena adds nothing when uarena ~= memfd, and the gap to
+ *   the kernel is the cost of a shmem page over a driver page
+ *   (docs/arena-design.md §7).
+ * arena_first_touch_read/uarena, memfd: the same with a one-byte read per
+ *   page (a read of a never-touched page allocates it too, spec). A shmem read
+ *   fault first maps neighbouring cached pages (fault-around), which the
+ *   kernel arena, having no map_pages, never does.
  * arena_prog_load/...: 8-byte program-view loads over allocated pages:
  *   ua_probe_load (uffd path), a plain host load (native), ua_probe_load on
  *   the checked path, and ua_probe_load of an unallocated page (SIGBUS +
@@ -27,6 +43,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define LOOP_ITERS 100000u
@@ -96,37 +113,99 @@ BENCH(arena_alloc_free_1page, uarena_fragmented, 2)
 	return ns;
 }
 
-static double touch_once(bool allocate_first)
-{
-	struct ua_arena *a = bench_arena(TOUCH_PAGES, false);
-	long page = sysconf(_SC_PAGESIZE);
-	volatile uint8_t *base;
-	uint64_t t0, t1;
+enum touch_backing {
+	TOUCH_UARENA,           /* unallocated arena pages */
+	TOUCH_UARENA_ALLOCATED, /* pages from ua_arena_alloc_pages */
+	TOUCH_UARENA_ALLOC_TIMED, /* the same, the alloc call timed too */
+	TOUCH_MEMFD,            /* the mechanism under uarena, alone */
+	TOUCH_ANON_SHARED,
+	TOUCH_ANON_PRIVATE,
+};
 
-	if (!a)
-		return -1;
-	base = ua_arena_user_base(a);
-	if (allocate_first && !ua_arena_alloc_pages(a, NULL, TOUCH_PAGES, -1, 0)) {
+/* Maps TOUCH_PAGES fresh pages of the given kind; nothing touched yet. */
+static uint8_t *touch_setup(enum touch_backing kind, size_t len, struct ua_arena **a, int *fd)
+{
+	void *p = MAP_FAILED;
+
+	*a = NULL;
+	*fd = -1;
+	switch (kind) {
+	case TOUCH_UARENA:
+	case TOUCH_UARENA_ALLOCATED:
+	case TOUCH_UARENA_ALLOC_TIMED:
+		*a = bench_arena(TOUCH_PAGES, false);
+		if (!*a)
+			return NULL;
+		if (kind == TOUCH_UARENA_ALLOCATED && !ua_arena_alloc_pages(*a, NULL, TOUCH_PAGES, -1, 0))
+			return NULL;
+		return ua_arena_user_base(*a);
+	case TOUCH_MEMFD:
+		*fd = memfd_create("bench", MFD_CLOEXEC);
+		if (*fd >= 0 && ftruncate(*fd, (off_t)len) == 0)
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		break;
+	case TOUCH_ANON_SHARED:
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		break;
+	case TOUCH_ANON_PRIVATE:
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* THP would make this one fault per 2 MiB: keep it one per page. */
+		if (p != MAP_FAILED)
+			madvise(p, len, MADV_NOHUGEPAGE);
+		break;
+	}
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static double touch_once(enum touch_backing kind, bool read)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = (size_t)TOUCH_PAGES * page;
+	volatile uint8_t *base;
+	struct ua_arena *a;
+	uint64_t t0, t1, sum = 0;
+	int fd;
+
+	base = touch_setup(kind, len, &a, &fd);
+	if (!base) {
 		ua_arena_destroy(a);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	t0 = bench_now_ns();
-	for (size_t off = 0; off < (size_t)TOUCH_PAGES * (size_t)page; off += (size_t)page)
-		base[off] = 1;
+	if (kind == TOUCH_UARENA_ALLOC_TIMED && !ua_arena_alloc_pages(a, NULL, TOUCH_PAGES, -1, 0)) {
+		ua_arena_destroy(a);
+		return -1;
+	}
+	if (read) {
+		for (size_t off = 0; off < len; off += page)
+			sum += base[off];
+	} else {
+		for (size_t off = 0; off < len; off += page)
+			base[off] = 1;
+	}
 	t1 = bench_now_ns();
-	ua_arena_destroy(a);
+	bench_keep(sum);
+	if (a)
+		ua_arena_destroy(a);
+	else
+		munmap((void *)base, len);
+	if (fd >= 0)
+		close(fd);
 	return (double)(t1 - t0) / TOUCH_PAGES;
 }
 
-static double best_touch(bool allocate_first)
+static double best_touch(enum touch_backing kind, bool read)
 {
 	double best = -1;
 
 	for (int r = 0; r < RUNS; r++) {
-		double ns = touch_once(allocate_first);
+		double ns = touch_once(kind, read);
 
-		if (ns < 0)
+		if (ns < 0) {
+			bench_skip("cannot map the pages to touch");
 			return -1;
+		}
 		if (best < 0 || ns < best)
 			best = ns;
 	}
@@ -135,12 +214,42 @@ static double best_touch(bool allocate_first)
 
 BENCH(arena_first_touch, uarena, 0)
 {
-	return best_touch(false);
+	return best_touch(TOUCH_UARENA, false);
 }
 
 BENCH(arena_first_touch, uarena_allocated, 2)
 {
-	return best_touch(true);
+	return best_touch(TOUCH_UARENA_ALLOCATED, false);
+}
+
+BENCH(arena_first_touch, uarena_alloc_and_touch, 3)
+{
+	return best_touch(TOUCH_UARENA_ALLOC_TIMED, false);
+}
+
+BENCH(arena_first_touch, memfd, 4)
+{
+	return best_touch(TOUCH_MEMFD, false);
+}
+
+BENCH(arena_first_touch, anon_shared, 5)
+{
+	return best_touch(TOUCH_ANON_SHARED, false);
+}
+
+BENCH(arena_first_touch, anon_private, 6)
+{
+	return best_touch(TOUCH_ANON_PRIVATE, false);
+}
+
+BENCH(arena_first_touch_read, uarena, 0)
+{
+	return best_touch(TOUCH_UARENA, true);
+}
+
+BENCH(arena_first_touch_read, memfd, 2)
+{
+	return best_touch(TOUCH_MEMFD, true);
 }
 
 enum load_mode { LOAD_PROBE, LOAD_NATIVE, LOAD_PROBE_HOLE };

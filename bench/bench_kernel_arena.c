@@ -17,6 +17,8 @@
  *   mmapped; the host writes one byte to each page once (each write takes the
  *   arena's fault handler: allocate a zeroed page, insert it into the kernel
  *   window and the user mapping). ns/op = elapsed / TOUCH_PAGES, best of RUNS.
+ * arena_first_touch_read/kernel: the same with a one-byte read per page (the
+ *   fault allocates and maps a zeroed page either way).
  * arena_prog_load/kernel, kernel_unallocated: the workload of bench_arena.c's
  *   load loop (LOAD_PAGES pages of u64 loads, 8 bytes apart) as one JITed
  *   may_goto loop of PROBE_MEM32 loads in one test run; ns/op = wall time of
@@ -86,14 +88,14 @@ BENCH(arena_alloc_free_1page, kernel, 1)
 	return best;
 }
 
-static double touch_once(void)
+static double touch_once(bool read)
 {
 	struct ua_kbpf_map_attr a = { .map_type = UA_KBPF_MAP_TYPE_ARENA,
 				      .max_entries = TOUCH_PAGES,
 				      .map_flags = UA_KBPF_F_MMAPABLE };
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = (size_t)TOUCH_PAGES * (size_t)page;
-	uint64_t t0, t1;
+	uint64_t t0, t1, sum = 0;
 	void *base;
 	int fd;
 
@@ -105,22 +107,27 @@ static double touch_once(void)
 		return -1;
 	}
 	t0 = bench_now_ns();
-	for (size_t off = 0; off < len; off += (size_t)page)
-		((volatile uint8_t *)base)[off] = 1;
+	for (size_t off = 0; off < len; off += (size_t)page) {
+		if (read)
+			sum += ((volatile uint8_t *)base)[off];
+		else
+			((volatile uint8_t *)base)[off] = 1;
+	}
 	t1 = bench_now_ns();
+	bench_keep(sum);
 	munmap(base, len);
 	close(fd);
 	return (double)(t1 - t0) / TOUCH_PAGES;
 }
 
-BENCH(arena_first_touch, kernel, 1)
+static double best_touch(bool read)
 {
 	double best = -1;
 
 	if (!kernel_ready())
 		return -1;
 	for (int r = 0; r < RUNS; r++) {
-		double ns = touch_once();
+		double ns = touch_once(read);
 
 		if (ns < 0) {
 			bench_skip("kernel arena create/mmap failed");
@@ -130,6 +137,16 @@ BENCH(arena_first_touch, kernel, 1)
 			best = ns;
 	}
 	return best;
+}
+
+BENCH(arena_first_touch, kernel, 1)
+{
+	return best_touch(false);
+}
+
+BENCH(arena_first_touch_read, kernel, 1)
+{
+	return best_touch(true);
 }
 
 static double load_loop(bool unallocated)

@@ -105,15 +105,22 @@ static bool try_num(struct cur *s, struct asm_num *n)
 	return asm_scan_num(&s->p, n);
 }
 
+/* A number operand; *at is where its text starts (for range errors). */
+static int number(struct cur *s, struct asm_num *n, const char **at)
+{
+	skip_ws(s);
+	*at = s->p;
+	return try_num(s, n) ? 0 : expected(s, "number");
+}
+
 static int imm32(struct cur *s, int32_t *out)
 {
 	const char *at;
 	struct asm_num n;
+	int err = number(s, &n, &at);
 
-	skip_ws(s);
-	at = s->p;
-	if (!try_num(s, &n))
-		return expected(s, "number");
+	if (err)
+		return err;
 	if (!asm_num_imm32(&n, out))
 		return asm_fail(s->c, "Immediate out of 32-bit range: %.*s", (int)(s->p - at), at);
 	return 0;
@@ -124,11 +131,10 @@ static int uimm32(struct cur *s, int32_t *out)
 {
 	const char *at;
 	struct asm_num n;
+	int err = number(s, &n, &at);
 
-	skip_ws(s);
-	at = s->p;
-	if (!try_num(s, &n))
-		return expected(s, "number");
+	if (err)
+		return err;
 	if (n.neg || n.overflow || n.mag > UINT32_MAX)
 		return asm_fail(s->c, "Immediate out of unsigned 32-bit range: %.*s",
 				(int)(s->p - at), at);
@@ -353,6 +359,15 @@ static int atomic_reg(struct cur *s, int *regno, int size)
 	return err;
 }
 
+/* Where every atomic form ends: insn already holds the operation (imm) and src_reg. */
+static int emit_atomic(struct cur *s, struct ua_insn insn, int size, int base, int16_t off)
+{
+	insn.code = UA_STX | UA_ATOMIC | size;
+	insn.dst_reg = base;
+	insn.off = off;
+	return asm_emit(s->c, insn);
+}
+
 /* lock *(SZ *)(rD +off) OP= rS */
 static int lock_stmt(struct cur *s)
 {
@@ -374,11 +389,8 @@ static int lock_stmt(struct cur *s)
 		return expected(s, "+=, &=, |= or ^=");
 	if ((err = atomic_reg(s, &src, size)))
 		return err;
-	insn.code = UA_STX | UA_ATOMIC | size;
-	insn.dst_reg = base;
 	insn.src_reg = src;
-	insn.off = off;
-	return asm_emit(s->c, insn);
+	return emit_atomic(s, insn, size, base, off);
 }
 
 /* store_release((SZ *)(rD +off), rS) */
@@ -395,11 +407,8 @@ static int store_release_stmt(struct cur *s)
 		return err;
 	if (kind == 'w' && size == UA_DW)
 		return asm_fail(s->c, "w%d in a 64-bit atomic", src);
-	insn.code = UA_STX | UA_ATOMIC | size;
-	insn.dst_reg = base;
 	insn.src_reg = src;
-	insn.off = off;
-	return asm_emit(s->c, insn);
+	return emit_atomic(s, insn, size, base, off);
 }
 
 /* *(SZ *)(rD +off) = rS|wS|imm */
@@ -481,10 +490,7 @@ static int atomic_rhs(struct cur *s, int dst, char kind, bool is64)
 		return asm_fail(s->c, "w%d in a 64-bit atomic", dst);
 	if ((err = atomic_tail(s, &insn, dst, size)))
 		return err;
-	insn.code = UA_STX | UA_ATOMIC | size;
-	insn.dst_reg = base;
-	insn.off = off;
-	return asm_emit(s->c, insn);
+	return emit_atomic(s, insn, size, base, off);
 }
 
 /* LLVM's spellings: rD = xchg_64(rB + off, rD), wD = xchg32_32(...),
@@ -517,10 +523,7 @@ static int llvm_xchg_rhs(struct cur *s, int dst, char kind, bool *matched)
 	if ((err = need(s, "(")) || (err = reg_of(s, &base, 'r')) || (err = offset16(s, &off)) ||
 	    (err = need(s, ",")) || (err = atomic_tail(s, &insn, dst, size)))
 		return err;
-	insn.code = UA_STX | UA_ATOMIC | size;
-	insn.dst_reg = base;
-	insn.off = off;
-	return asm_emit(s->c, insn);
+	return emit_atomic(s, insn, size, base, off);
 }
 
 /* After "rD =": "*(SZ *)(rS +off)" or "*(SZ *)skb[...]" */

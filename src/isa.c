@@ -412,6 +412,15 @@ static int scan_slots(const struct ua_insn *insns, size_t n, unsigned flags, uin
 			if (hi->code || hi->dst_reg || hi->src_reg || hi->off)
 				return ua_errf(err, err_sz, -EINVAL,
 					       "isa: insn %zu: invalid second half of ld_imm64", i + 1);
+			/* The kernel's resolve_pseudo_ldimm64: only the *_VALUE forms carry an
+			 * offset in the second imm; a map reference itself must leave it 0. */
+			if ((in->src_reg == UA_PSEUDO_MAP_FD || in->src_reg == UA_PSEUDO_MAP_IDX) &&
+			    hi->imm)
+				return ua_errf(err, err_sz, -EINVAL,
+					       "isa: insn %zu: unrecognized bpf_ld_imm64 insn "
+					       "(%s with nonzero second imm %d)", i,
+					       in->src_reg == UA_PSEUDO_MAP_FD ? "map_fd" : "map_idx",
+					       hi->imm);
 			slot[++i] = SLOT_IMM64_HI;
 		}
 	}

@@ -126,7 +126,8 @@ int ua_map_lookup_elem(struct ua_map *m, const void *key, void *value)
 	return 0;
 }
 
-int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uint64_t flags)
+/* What update and delete from the user side both require: a key, a writable map. */
+static int check_user_write(const struct ua_map *m, const void *key)
 {
 	int ret;
 
@@ -137,6 +138,15 @@ int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uin
 		return ret;
 	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
 		return -EPERM;
+	return 0;
+}
+
+int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uint64_t flags)
+{
+	int ret = check_user_write(m, key);
+
+	if (ret)
+		return ret;
 	if (!value && m->value_size)
 		return -EFAULT;
 	if (m->ops->update_user)
@@ -146,16 +156,9 @@ int ua_map_update_elem(struct ua_map *m, const void *key, const void *value, uin
 
 int ua_map_delete_elem(struct ua_map *m, const void *key)
 {
-	int ret;
+	int ret = check_user_write(m, key);
 
-	if (!m)
-		return -EINVAL;
-	ret = check_key(m, key);
-	if (ret)
-		return ret;
-	if (m->frozen || (m->map_flags & MAP_F_RDONLY))
-		return -EPERM;
-	return m->ops->delete(m, key);
+	return ret ? ret : m->ops->delete(m, key);
 }
 
 int ua_map_get_next_key(struct ua_map *m, const void *key, void *next_key)

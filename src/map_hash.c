@@ -91,6 +91,12 @@ static bool percpu(const struct hash_map *h)
 	return h->map.type == UA_MAP_PERCPU_HASH;
 }
 
+/* n_buckets is a power of two: the low bits of the hash pick the bucket. */
+static struct bucket *bucket_of(struct hash_map *h, uint32_t hash)
+{
+	return &h->buckets[hash & (h->n_buckets - 1)];
+}
+
 static struct htab_elem *find(struct hash_map *h, struct bucket *b, uint32_t hash,
 			      const void *key, struct htab_elem ***link)
 {
@@ -110,7 +116,7 @@ static void *hash_lookup(struct ua_map *m, const void *key, uint32_t cpu)
 {
 	struct hash_map *h = to_hash(m);
 	uint32_t hash = hash_key(key, m->key_size);
-	struct bucket *b = &h->buckets[hash & (h->n_buckets - 1)];
+	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem *e;
 
 	spin_lock(&b->lock);
@@ -149,7 +155,7 @@ static int do_update(struct hash_map *h, const void *key, const void *value, uin
 {
 	struct ua_map *m = &h->map;
 	uint32_t hash = hash_key(key, m->key_size);
-	struct bucket *b = &h->buckets[hash & (h->n_buckets - 1)];
+	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem *e;
 	int ret = 0;
 
@@ -206,7 +212,7 @@ static int hash_lookup_user(struct ua_map *m, const void *key, void *value)
 {
 	struct hash_map *h = to_hash(m);
 	uint32_t hash = hash_key(key, m->key_size);
-	struct bucket *b = &h->buckets[hash & (h->n_buckets - 1)];
+	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem *e;
 
 	spin_lock(&b->lock);
@@ -225,7 +231,7 @@ static int hash_delete(struct ua_map *m, const void *key)
 {
 	struct hash_map *h = to_hash(m);
 	uint32_t hash = hash_key(key, m->key_size);
-	struct bucket *b = &h->buckets[hash & (h->n_buckets - 1)];
+	struct bucket *b = bucket_of(h, hash);
 	struct htab_elem *e, **link;
 
 	spin_lock(&b->lock);

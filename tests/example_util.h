@@ -11,23 +11,17 @@
 #include <uarena.h>
 
 #include "test.h"
-
-static inline const char *bpf_obj_dir(void)
-{
-	const char *d = getenv("UA_BPF_DIR");
-
-	return d && *d ? d : "build/bpf";
-}
+#include "util.h"
 
 /* Opens NAME.bpf.o with global-data maps named "ex.*"; only_prog may be NULL. */
 static inline struct ua_object *open_example(const char *name, const char *only_prog,
 					     uint32_t nr_cpus)
 {
-	char path[512], err[512] = "";
+	const char *path = ua_test_bpf_obj(name);
+	char err[512] = "";
 	struct ua_object *obj = NULL;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", bpf_obj_dir(), name);
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.object_name = "ex", .only_prog = only_prog, .nr_cpus = nr_cpus);
 	ret = ua_object_open(path, &o, &obj);

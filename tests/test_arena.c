@@ -6,6 +6,7 @@
  * crash nor allocate, host touches that allocate, SEGV_ON_FAULT, casts.
  */
 #include "test.h"
+#include "util.h"
 
 #include "arena.h"
 #include "probe.h"
@@ -454,20 +455,6 @@ static void segv_handler(int sig, siginfo_t *info, void *uc)
 	_exit(info->si_code == SEGV_MAPERR ? 42 : info->si_code == SEGV_ACCERR ? 44 : 45);
 }
 
-static int run_child(void (*fn)(void))
-{
-	int st;
-	pid_t pid = fork();
-
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	REQUIRE(waitpid(pid, &st, 0) == pid);
-	return st;
-}
-
 static bool segv_no_uffd;
 
 static void touch_unallocated_segv_arena_with_handler(void)
@@ -521,11 +508,11 @@ static void check_segv_on_fault(bool no_uffd)
 	 * checked path that is the PROT_NONE fault (SEGV_ACCERR), not the
 	 * kernel's SEGV_MAPERR (docs/arena-design.md §3).
 	 */
-	st = run_child(touch_unallocated_segv_arena_with_handler);
+	st = ua_test_in_child(touch_unallocated_segv_arena_with_handler);
 	CHECK_EQ(st, (no_uffd ? 44 : 42) << 8);
-	st = run_child(touch_unallocated_segv_arena_default);
+	st = ua_test_in_child(touch_unallocated_segv_arena_default);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
-	st = run_child(touch_freed_segv_arena);
+	st = ua_test_in_child(touch_freed_segv_arena);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
 }
 
@@ -544,7 +531,7 @@ static void check_segv_page_stays_free(bool no_uffd)
 	struct ua_arena *a = make_arena(4, UA_F_SEGV_ON_FAULT, 0, no_uffd);
 
 	segv_no_uffd = no_uffd;
-	CHECK_EQ(run_child(touch_unallocated_segv_arena_default) & 0x7f, SIGSEGV);
+	CHECK_EQ(ua_test_in_child(touch_unallocated_segv_arena_default) & 0x7f, SIGSEGV);
 	CHECK(!file_has_data(a, 2));
 	CHECK(ua_arena_alloc_pages(a, (uint8_t *)ua_arena_user_base(a) + 2 * PG, 1, -1, 0) != NULL);
 	ua_arena_destroy(a);
@@ -798,8 +785,8 @@ TEST(arena, mmap_read_only_and_unmapped_views_fault)
 {
 	mmap_child_arena = make_arena(4, 0, 0, false);
 	REQUIRE(ua_arena_alloc_pages(mmap_child_arena, NULL, 1, -1, 0) != NULL);
-	CHECK_EQ(run_child(write_to_read_only_view) & 0x7f, SIGSEGV);
-	CHECK_EQ(run_child(touch_unmapped_view) & 0x7f, SIGSEGV);
+	CHECK_EQ(ua_test_in_child(write_to_read_only_view) & 0x7f, SIGSEGV);
+	CHECK_EQ(ua_test_in_child(touch_unmapped_view) & 0x7f, SIGSEGV);
 	ua_arena_destroy(mmap_child_arena);
 }
 
@@ -836,9 +823,9 @@ static void remap_then_touch_segv_arena(void)
 TEST(arena, mmap_again_keeps_segv_on_fault)
 {
 	segv_no_uffd = false;
-	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
+	CHECK_EQ(ua_test_in_child(remap_then_touch_segv_arena), 42 << 8);
 	segv_no_uffd = true;
-	CHECK_EQ(run_child(remap_then_touch_segv_arena), 42 << 8);
+	CHECK_EQ(ua_test_in_child(remap_then_touch_segv_arena), 42 << 8);
 }
 
 TEST(arena, guard_accesses_read_zero_checked)

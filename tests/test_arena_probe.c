@@ -5,6 +5,7 @@
  * (SIGBUS) memory, registered JIT ranges, and chaining of foreign faults.
  */
 #include "test.h"
+#include "util.h"
 
 #include "probe.h"
 
@@ -167,21 +168,6 @@ static void exit_42(int sig, siginfo_t *info, void *uc)
 	_exit(sig == SIGSEGV ? 42 : 43);
 }
 
-/* Runs fn in a child and returns its wait status. */
-static int in_child(void (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	REQUIRE(waitpid(pid, &status, 0) == pid);
-	return status;
-}
-
 static void foreign_fault_with_host_handler(void)
 {
 	struct sigaction sa = { .sa_sigaction = exit_42, .sa_flags = SA_SIGINFO };
@@ -198,7 +184,7 @@ static void foreign_fault_with_host_handler(void)
 
 TEST(probe, foreign_fault_chains_to_previous_handler)
 {
-	int st = in_child(foreign_fault_with_host_handler);
+	int st = ua_test_in_child(foreign_fault_with_host_handler);
 
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 42);
@@ -218,7 +204,7 @@ static void foreign_fault_default_action(void)
 
 TEST(probe, foreign_fault_with_default_action_kills_with_sigsegv)
 {
-	int st = in_child(foreign_fault_default_action);
+	int st = ua_test_in_child(foreign_fault_default_action);
 
 	CHECK(WIFSIGNALED(st));
 	if (WIFSIGNALED(st))

@@ -4,79 +4,21 @@
  * listings, exit codes 0/1/2, and the error text on stderr.
  */
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-struct cli_result {
-	int status;
-	char out[8192];
-	size_t out_len;
-	char err[2048];
-};
-
-static void read_all(int fd, char *buf, size_t cap, size_t *len)
-{
-	ssize_t got;
-
-	*len = 0;
-	while (*len + 1 < cap && (got = read(fd, buf + *len, cap - 1 - *len)) > 0)
-		*len += (size_t)got;
-	buf[*len] = '\0';
-}
-
-/* Runs $UA_BUILD_DIR/uarena with args, stdin from in (len bytes). */
-static void run_cli(const char *const *args, const void *in, size_t in_len,
-		    struct cli_result *r)
-{
-	char path[4096], in_file[] = "/tmp/ua_cli_in_XXXXXX";
-	char out_file[] = "/tmp/ua_cli_out_XXXXXX", err_file[] = "/tmp/ua_cli_err_XXXXXX";
-	const char *argv[16] = { path };
-	int in_fd = mkstemp(in_file), out_fd = mkstemp(out_file), err_fd = mkstemp(err_file);
-	size_t err_len, i;
-	pid_t pid;
-
-	REQUIRE(in_fd >= 0 && out_fd >= 0 && err_fd >= 0);
-	snprintf(path, sizeof(path), "%s/uarena", ua_test_build_dir());
-	if (access(path, X_OK))
-		SKIP("%s not built", path);
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	REQUIRE(write(in_fd, in, in_len) == (ssize_t)in_len);
-	lseek(in_fd, 0, SEEK_SET);
-	pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		dup2(in_fd, 0);
-		dup2(out_fd, 1);
-		dup2(err_fd, 2);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	REQUIRE(waitpid(pid, &r->status, 0) == pid);
-	r->status = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
-	lseek(out_fd, 0, SEEK_SET);
-	lseek(err_fd, 0, SEEK_SET);
-	read_all(out_fd, r->out, sizeof(r->out), &r->out_len);
-	read_all(err_fd, r->err, sizeof(r->err), &err_len);
-	close(in_fd);
-	close(out_fd);
-	close(err_fd);
-	unlink(in_file);
-	unlink(out_file);
-	unlink(err_file);
-}
-
-#define RUN(r, in, ...) run_cli((const char *const[]){ __VA_ARGS__, NULL }, in, strlen(in), r)
+/* `uarena ARGS...` with in_len bytes of in on stdin; RUN for a string. */
+#define RUN_BYTES(r, in, in_len, ...)                                                    \
+	ua_test_run_tool(r, "uarena", (const char *const[]){ __VA_ARGS__, NULL }, in, in_len)
+#define RUN(r, in, ...) RUN_BYTES(r, in, strlen(in), __VA_ARGS__)
 
 TEST(asm_cli, asm_raw_and_hex)
 {
 	static const uint8_t want[] = { 0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
-	struct cli_result r;
+	struct ua_test_cmd r;
 
 	RUN(&r, "mov %r0, 1\nexit\n", "asm");
 	CHECK_EQ(r.status, 0);
@@ -110,7 +52,7 @@ TEST(asm_cli, asm_raw_and_hex)
 
 TEST(asm_cli, asm_errors_and_usage)
 {
-	struct cli_result r;
+	struct ua_test_cmd r;
 
 	RUN(&r, "r0 = 1\nr0 = frob\n", "asm");
 	CHECK_EQ(r.status, 1);
@@ -149,9 +91,9 @@ TEST(asm_cli, disasm_listing)
 		0x18, 0x01, 0, 0, 0x88, 0x77, 0x66, 0x55, 0, 0, 0, 0, 0x44, 0x33, 0x22, 0x11,
 		0x79, 0xa1, 0xf8, 0xff, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
 	};
-	struct cli_result r;
+	struct ua_test_cmd r;
 
-	run_cli((const char *const[]){ "disasm", "-", NULL }, prog, sizeof(prog), &r);
+	RUN_BYTES(&r, prog, sizeof(prog), "disasm", "-");
 	CHECK_EQ(r.status, 0);
 	CHECK_STR(r.out, "   0: (18) r1 = 0x1122334455667788\n"
 			 "   2: (79) r1 = *(u64 *)(r10 -8)\n"
@@ -166,13 +108,13 @@ TEST(asm_cli, disasm_listing)
 TEST(asm_cli, disasm_errors)
 {
 	static const uint8_t bad[] = { 0xff, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 };
-	struct cli_result r;
+	struct ua_test_cmd r;
 
-	run_cli((const char *const[]){ "disasm", "-", NULL }, bad, 12, &r);
+	RUN_BYTES(&r, bad, 12, "disasm", "-");
 	CHECK_EQ(r.status, 1);
 	CHECK_STR(r.err, "uarena disasm: -: 12 bytes is not a whole number of 8-byte instructions\n");
 
-	run_cli((const char *const[]){ "disasm", "-", NULL }, bad, sizeof(bad), &r);
+	RUN_BYTES(&r, bad, sizeof(bad), "disasm", "-");
 	CHECK_EQ(r.status, 1);
 	CHECK_STR(r.out, "   0: (ff) invalid: dst=0 src=0 off=0 imm=0\n   1: (95) exit\n");
 	CHECK_STR(r.err, "uarena disasm: -: disasm: insn 0: cannot decode (code 0xff)\n");
@@ -197,7 +139,7 @@ TEST(asm_cli, pipeline_round_trip)
 			   "r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)\n"
 			   "if w1 s< w2 goto pc-1\n"
 			   "exit\n";
-	struct cli_result a, d, b;
+	struct ua_test_cmd a, d, b;
 
 	RUN(&a, text, "asm", "--hex");
 	REQUIRE_EQ(a.status, 0);

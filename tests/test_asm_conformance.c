@@ -10,8 +10,8 @@
 #include "disasm.h"
 #include "isa.h"
 #include "test.h"
+#include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -231,27 +231,19 @@ TEST(asm_conf, empty_and_comments)
 	CHECK_EQ(ua_asm_detect("r0 = 1"), UA_ASM_KERNEL);
 }
 
-/* Runs fn on every *.data file of dir; returns how many it saw. */
+/* Runs fn on every *.data file of dir, in name order; returns how many it saw. */
 static int for_each_datafile(const char *dir, void (*fn)(const char *path))
 {
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort), seen = 0;
+	char **names, path[4096];
+	size_t n = ua_test_list_data_files(dir, &names);
 
-	if (n < 0)
-		SKIP("no conformance vectors at %s", dir);
-	for (int i = 0; i < n; i++) {
-		size_t len = strlen(names[i]->d_name);
-		char path[4096];
-
-		if (len > 5 && !strcmp(names[i]->d_name + len - 5, ".data") &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) < (int)sizeof(path)) {
-			fn(path);
-			seen++;
-		}
+	for (size_t i = 0; i < n; i++) {
+		REQUIRE(snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < (int)sizeof(path));
+		fn(path);
 		free(names[i]);
 	}
 	free(names);
-	return seen;
+	return (int)n;
 }
 
 /* The program printed in either syntax assembles back to the same bits. */

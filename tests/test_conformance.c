@@ -10,42 +10,12 @@
 #include "datafile.h"
 #include "interp.h"
 #include "test.h"
+#include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The .data files of dir, sorted; returns the count. */
-static size_t list_vectors(const char *dir, char ***out)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
-
-	if (!d)
-		SKIP("no conformance vectors at %s", dir);
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (len > 5 && !strcmp(e->d_name + len - 5, ".data")) {
-			names = realloc(names, (n + 1) * sizeof(*names));
-			REQUIRE(names);
-			names[n++] = strdup(e->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
-	*out = names;
-	return n;
-}
 
 /* Assembles or copies the vector's program; returns the slot count (0 on failure). */
 static size_t vector_program(const struct ua_datafile *df, const char *name,
@@ -106,7 +76,7 @@ static void run_all(enum ua_interp_dispatch how, bool bounds_check)
 	size_t n;
 
 	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
-	n = list_vectors(dir, &names);
+	n = ua_test_list_data_files(dir, &names);
 	REQUIRE(n > 0);
 	for (size_t i = 0; i < n; i++) {
 		run_vector(dir, names[i], how, bounds_check);
@@ -163,52 +133,44 @@ TEST(conformance, unknown_helper_rejected)
 	free(insns);
 }
 
-/* The plugin binary itself, as the bpf_conformance runner drives it. */
-static int run_plugin(const char *args, const char *stdin_text, char *out, size_t out_sz)
-{
-	char cmd[1024];
-	FILE *f;
-	size_t len;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "printf '%s' | %s/uarena-conformance %s", stdin_text,
-		 ua_test_build_dir(), args);
-	f = popen(cmd, "r");
-	REQUIRE(f);
-	len = fread(out, 1, out_sz - 1, f);
-	out[len] = '\0';
-	status = pclose(f);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+/*
+ * The plugin binary itself, as the bpf_conformance runner drives it: the
+ * arguments (NULL-terminated), the program as hex on stdin, the result (or
+ * the reason for an error) on stdout.
+ */
+#define PLUGIN(r, stdin_text, ...)                                                           \
+	ua_test_run_tool(r, "uarena-conformance", (const char *const[]){ __VA_ARGS__ },      \
+			 stdin_text, strlen(stdin_text))
 
 TEST(conformance, plugin_protocol)
 {
-	char out[512], path[1024];
+	struct ua_test_cmd r;
 
-	snprintf(path, sizeof(path), "%s/uarena-conformance", ua_test_build_dir());
-	if (access(path, X_OK))
-		SKIP("%s not built", path);
 	/* ldxdw r0, [r1]; exit — memory as argv[1], program on stdin */
-	CHECK_EQ(run_plugin("'01 02 03 04 05 06 07 08'",
-			    "79 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00\\n", out, sizeof(out)), 0);
-	CHECK_STR(out, "807060504030201\n");
+	PLUGIN(&r, "79 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00\n", "01 02 03 04 05 06 07 08",
+	       NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "807060504030201\n");
 	/* mov r0, r2 (the memory length); --program and --jit */
-	CHECK_EQ(run_plugin("'aa bb cc' --jit --program 'bf 20 00 00 00 00 00 00 95 00 00 00 00 00 00 00'",
-			    "", out, sizeof(out)), 0);
-	CHECK_STR(out, "3\n");
+	PLUGIN(&r, "", "aa bb cc", "--jit", "--program",
+	       "bf 20 00 00 00 00 00 00 95 00 00 00 00 00 00 00", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "3\n");
 	/* mov r0, -1: printed as 64-bit hex */
-	CHECK_EQ(run_plugin("--interpret", "b7 00 00 00 ff ff ff ff 95 00 00 00 00 00 00 00", out,
-			    sizeof(out)), 0);
-	CHECK_STR(out, "ffffffffffffffff\n");
+	PLUGIN(&r, "b7 00 00 00 ff ff ff ff 95 00 00 00 00 00 00 00", "--interpret", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.out, "ffffffffffffffff\n");
 	/* errors: exit status 1 and the reason on stdout */
-	CHECK_EQ(run_plugin("", "ff 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00", out,
-			    sizeof(out)), 1);
-	CHECK_STR(out, "isa: insn 0: invalid opcode 0xff\n");
-	CHECK_EQ(run_plugin("'00'", "79 10 08 00 00 00 00 00 95 00 00 00 00 00 00 00", out,
-			    sizeof(out)), 1);
-	CHECK_CONTAINS(out, "insn 0: invalid memory access 0x");
-	CHECK_EQ(run_plugin("", "95 00 00", out, sizeof(out)), 1);
-	CHECK_STR(out, "program length 3 is not a multiple of 8\n");
-	CHECK_EQ(run_plugin("'zz'", "95 00 00 00 00 00 00 00", out, sizeof(out)), 1);
-	CHECK_STR(out, "invalid memory hex\n");
+	PLUGIN(&r, "ff 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "isa: insn 0: invalid opcode 0xff\n");
+	PLUGIN(&r, "79 10 08 00 00 00 00 00 95 00 00 00 00 00 00 00", "00", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK_CONTAINS(r.out, "insn 0: invalid memory access 0x");
+	PLUGIN(&r, "95 00 00", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "program length 3 is not a multiple of 8\n");
+	PLUGIN(&r, "95 00 00 00 00 00 00 00", "zz", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "invalid memory hex\n");
 }

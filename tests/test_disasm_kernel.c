@@ -7,12 +7,12 @@
  */
 #include "asm.h"
 #include "disasm.h"
+#include "kernel.h"
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define LOG_SIZE (1u << 20)
@@ -131,19 +131,10 @@ static const char *const programs[] = {
 	"exit\n",
 };
 
+/* Level 2: level 1 prints the instructions only when the load fails. */
 static int prog_load(const struct ua_insn *insns, size_t n, char *log, size_t log_size)
 {
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insn_cnt = (uint32_t)n;
-	attr.insns = (uint64_t)(uintptr_t)insns;
-	attr.license = (uint64_t)(uintptr_t)"GPL";
-	attr.log_level = 2; /* level 1 prints insns only on failure */
-	attr.log_buf = (uint64_t)(uintptr_t)log;
-	attr.log_size = (uint32_t)log_size;
-	return (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	return ua_test_kernel_load_filter(insns, n, 2, log, log_size);
 }
 
 /* Checks every "N: (xx) text" verifier line; returns how many it checked. */
@@ -212,16 +203,16 @@ TEST(disasm_kernel, verifier_log_matches)
 		REQUIRE_EQ(ua_asm_parse(programs[p], UA_ASM_KERNEL, &insns, &n, err, sizeof(err)), 0);
 		log[0] = '\0';
 		fd = prog_load(insns, n, log, LOG_SIZE);
-		if (fd < 0 && (errno == EPERM || errno == ENOSYS)) {
+		if (fd == -EPERM || fd == -ENOSYS) {
 			free(insns);
 			free(log);
-			SKIP("bpf() unavailable: %s", strerror(errno));
+			SKIP("bpf() unavailable: %s", strerror(-fd));
 		}
 		if (fd < 0) {
 			size_t len = strlen(log);
 
 			ua_test_fail(__FILE__, __LINE__, "program %zu rejected (%s): %s", p,
-				     strerror(errno), len > 600 ? log + len - 600 : log);
+				     strerror(-fd), len > 600 ? log + len - 600 : log);
 		} else {
 			close(fd);
 		}
@@ -239,22 +230,18 @@ TEST(disasm_kernel, verifier_log_matches)
 /* addr_space_cast needs a program that references an arena (spec 4.2). */
 TEST(disasm_kernel, arena_casts)
 {
-	union bpf_attr attr;
+	struct ua_kbpf_map_attr arena = { .map_type = UA_KBPF_MAP_TYPE_ARENA, .max_entries = 4,
+					  .map_flags = UA_KBPF_F_MMAPABLE, .map_extra = 1ull << 32 };
 	struct ua_insn *insns;
 	char text[256], err[256], *log = malloc(LOG_SIZE);
 	size_t n;
 	int map_fd, fd;
 
 	REQUIRE(log != NULL);
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = 33; /* BPF_MAP_TYPE_ARENA: newer than these uapi headers */
-	attr.max_entries = 4;
-	attr.map_flags = 1u << 10; /* BPF_F_MMAPABLE */
-	attr.map_extra = 1ull << 32;
-	map_fd = (int)syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	map_fd = ua_kbpf_map_create(&arena, NULL, 0);
 	if (map_fd < 0) {
 		free(log);
-		SKIP("cannot create an arena map: %s", strerror(errno));
+		SKIP("cannot create an arena map: %s", strerror(-map_fd));
 	}
 	snprintf(text, sizeof(text),
 		 "r1 = map[id:%d][0]+0\n"
@@ -266,7 +253,7 @@ TEST(disasm_kernel, arena_casts)
 	log[0] = '\0';
 	fd = prog_load(insns, n, log, LOG_SIZE);
 	if (fd < 0)
-		ua_test_fail(__FILE__, __LINE__, "arena program rejected (%s): %s", strerror(errno), log);
+		ua_test_fail(__FILE__, __LINE__, "arena program rejected (%s): %s", strerror(-fd), log);
 	else
 		close(fd);
 	CHECK_EQ(compare_log(log, insns, n), 5);

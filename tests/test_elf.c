@@ -4,32 +4,13 @@
  * refused, the .maps DATASEC and CO-RE records are where clang puts them.
  */
 #include "test.h"
+#include "util.h"
 
 #include "btf.h"
 #include "elf_reader.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-static uint8_t *read_obj(const char *name, size_t *size)
-{
-	char path[512];
-	const char *dir = getenv("UA_BPF_DIR");
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir ? dir : "build/bpf", name);
-	f = fopen(path, "rb");
-	if (!f)
-		SKIP("%s not built (make bpf)", path);
-	fseek(f, 0, SEEK_END);
-	*size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc(*size);
-
-	REQUIRE(fread(buf, 1, *size, f) == *size);
-	fclose(f);
-	return buf;
-}
 
 static int find_section(struct ua_elf *e, const char *name, struct ua_elf_sec *out)
 {
@@ -42,7 +23,7 @@ static int find_section(struct ua_elf *e, const char *name, struct ua_elf_sec *o
 TEST(elf, readers_refuse_out_of_range)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	struct ua_elf e;
 	struct ua_elf_sec s;
 	GElf_Sym sym;
@@ -72,7 +53,7 @@ TEST(elf, readers_refuse_out_of_range)
 TEST(elf, btf_of_a_clang_object)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_core", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_core", &size);
 	struct ua_elf e;
 	struct ua_elf_sec s, sx;
 	struct ua_btf *btf;

@@ -8,6 +8,7 @@
  * under ASan+UBSan).
  */
 #include "test.h"
+#include "util.h"
 
 #include <uarena.h>
 
@@ -15,26 +16,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static uint8_t *read_obj(const char *name, size_t *size)
-{
-	char path[512];
-	const char *dir = getenv("UA_BPF_DIR");
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir ? dir : "build/bpf", name);
-	f = fopen(path, "rb");
-	if (!f)
-		SKIP("%s not built (make bpf)", path);
-	fseek(f, 0, SEEK_END);
-	*size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc(*size);
-
-	REQUIRE(fread(buf, 1, *size, f) == *size);
-	fclose(f);
-	return buf;
-}
 
 static Elf64_Shdr *shdr(uint8_t *buf, unsigned i)
 {
@@ -71,7 +52,7 @@ static int open_mem(const uint8_t *buf, size_t size, char *err, size_t err_sz, c
 TEST(elf_bad, good_object_loads)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	char err[256] = "";
 
 	CHECK_EQ(open_mem(buf, size, err, sizeof(err), "calls"), 0);
@@ -81,7 +62,7 @@ TEST(elf_bad, good_object_loads)
 TEST(elf_bad, every_truncation_rejected)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	char err[256];
 	int accepted = 0;
 
@@ -105,7 +86,7 @@ TEST(elf_bad, every_truncation_rejected)
 static void corrupt_many(const char *name, bool headers_only)
 {
 	size_t size;
-	uint8_t *buf = read_obj(name, &size);
+	uint8_t *buf = ua_test_read_bpf_obj(name, &size);
 	uint8_t *copy = malloc(size);
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	char err[256];
@@ -154,7 +135,7 @@ TEST(elf_bad, random_corruption_never_crashes)
 TEST(elf_bad, not_elf_wrong_class_wrong_machine)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	char err[256];
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
 
@@ -178,7 +159,7 @@ TEST(elf_bad, not_elf_wrong_class_wrong_machine)
 TEST(elf_bad, relocation_out_of_range)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	char err[256];
 	Elf64_Shdr *rel = find_sec(buf, ".relsyscall");
 
@@ -198,7 +179,7 @@ TEST(elf_bad, relocation_out_of_range)
 TEST(elf_bad, relocation_against_unknown_symbol)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_globals", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_globals", &size);
 	char err[256];
 	Elf64_Shdr *rel = find_sec(buf, ".relsyscall");
 	Elf64_Shdr *symtab = find_sec(buf, ".symtab");
@@ -232,7 +213,7 @@ TEST(elf_bad, relocation_against_unknown_symbol)
 TEST(elf_bad, broken_btf_and_missing_btf)
 {
 	size_t size;
-	uint8_t *buf = read_obj("loader_core", &size);
+	uint8_t *buf = ua_test_read_bpf_obj("loader_core", &size);
 	char err[256];
 	Elf64_Shdr *btf = find_sec(buf, ".BTF");
 

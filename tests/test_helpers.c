@@ -18,6 +18,7 @@
 #include "map.h"
 #include "probe.h"
 #include "test.h"
+#include "util.h"
 
 static uint64_t fake_stack[64]; /* stands in for the run stack */
 
@@ -583,12 +584,8 @@ static uint64_t host_note(struct ua_exec *ex, uint64_t v, uint64_t r2, uint64_t 
 
 static int open_embed(const struct ua_helpers *set, struct ua_object **obj, char *err, size_t n)
 {
-	const char *dir = getenv("UA_BPF_DIR");
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/embed_helpers.bpf.o", dir && *dir ? dir : "build/bpf");
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = n, .helpers = set);
-	return ua_object_open(path, &o, obj);
+	return ua_object_open(ua_test_bpf_obj("embed_helpers"), &o, obj);
 }
 
 TEST(helpers, embedder_helpers_reach_a_loaded_program)

@@ -8,11 +8,11 @@
  */
 #include "insn_build.h"
 #include "interp.h"
+#include "kernel.h"
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -114,53 +114,37 @@ static const struct diff_case cases[] = {
 
 static char klog[1 << 16];
 
-/* Loads without a log (long verifications overflow any buffer: ENOSPC);
- * on failure loads again with one, so klog says why. */
+/* A socket filter in the kernel; on failure klog says why. */
 static int kernel_load(const struct ua_insn *insns, size_t n)
 {
-	union bpf_attr attr;
-	int fd;
-
-	klog[0] = '\0';
-	for (int with_log = 0; with_log < 2; with_log++) {
-		memset(&attr, 0, sizeof(attr));
-		attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-		attr.insns = (uintptr_t)insns;
-		attr.insn_cnt = (uint32_t)n;
-		attr.license = (uintptr_t)"GPL";
-		if (with_log) {
-			attr.log_buf = (uintptr_t)klog;
-			attr.log_size = sizeof(klog);
-			attr.log_level = 1;
-		}
-		fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-		if (fd >= 0)
-			return fd;
-		if (errno == EPERM || errno == ENOSYS)
-			break;
-	}
-	return -errno;
+	return ua_test_kernel_load_filter(insns, n, 0, klog, sizeof(klog));
 }
 
 /* Runs insns in the kernel; returns 0 and the 32-bit retval, or -errno. */
 static int kernel_run(const struct ua_insn *insns, size_t n, uint32_t *retval)
 {
 	uint8_t pkt[64] = { 0 };
-	union bpf_attr attr;
+	struct ua_kbpf_test_run run = { .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1 };
 	int fd = kernel_load(insns, n), ret;
 
 	if (fd < 0)
 		return fd;
-	memset(&attr, 0, sizeof(attr));
-	attr.test.prog_fd = (uint32_t)fd;
-	attr.test.data_in = (uintptr_t)pkt;
-	attr.test.data_size_in = sizeof(pkt);
-	attr.test.repeat = 1;
-	ret = (int)syscall(__NR_bpf, BPF_PROG_TEST_RUN, &attr, sizeof(attr));
-	ret = ret < 0 ? -errno : 0;
-	*retval = attr.test.retval;
+	ret = ua_kbpf_prog_test_run(fd, &run);
+	*retval = run.retval;
 	close(fd);
 	return ret;
+}
+
+/* Skips unless this process may load a socket filter (all these tests need). */
+static void require_prog_load(void)
+{
+	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
+	int fd = kernel_load(probe, N(probe));
+
+	if (fd == -EPERM || fd == -ENOSYS)
+		SKIP("bpf() unavailable: %s", strerror(-fd));
+	REQUIRE(fd >= 0);
+	close(fd);
 }
 
 static size_t case_len(const struct diff_case *c)
@@ -175,13 +159,7 @@ static size_t case_len(const struct diff_case *c)
 
 TEST(interp_kernel, same_r0_as_the_kernel)
 {
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
-	int fd = kernel_load(probe, N(probe));
-
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	for (size_t i = 0; i < N(cases); i++) {
 		const struct diff_case *c = &cases[i];
 		size_t n = case_len(c);
@@ -227,7 +205,6 @@ TEST(interp_kernel, same_r0_as_the_kernel)
 #include "asm.h"
 #include "datafile.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 static bool uses_calls(const struct ua_insn *insns, size_t n)
@@ -238,71 +215,70 @@ static bool uses_calls(const struct ua_insn *insns, size_t n)
 	return false;
 }
 
+/*
+ * One vector in the kernel: its low and high 32 bits of r0 (a second program
+ * shifts r0 down), against the vector's result and against whether
+ * kernel_strict accepts it. Vectors with memory, raw images, calls or an
+ * expected error are not comparable this way and are passed over.
+ */
+static void kernel_vector(const char *dir, const char *name, unsigned *ran, unsigned *rejected)
+{
+	char path[2048], err[256];
+	struct ua_datafile df;
+	struct ua_insn *insns = NULL, *hi;
+	size_t n = 0;
+	uint32_t klo = 0, khi = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (ua_datafile_parse(path, &df, err, sizeof(err)))
+		return;
+	if (!df.has_error && !df.mem && !df.has_raw &&
+	    !ua_asm_parse(df.asm_text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)) &&
+	    !uses_calls(insns, n) && (hi = calloc(n + 3, sizeof(*hi)))) {
+		hi[0] = UA_CALL_REL(2);
+		hi[1] = UA_ALU64_IMM(UA_RSH, 0, 32);
+		hi[2] = UA_EXIT_INSN();
+		memcpy(hi + 3, insns, n * sizeof(*hi));
+		const struct ua_call_resolver strict = { .kernel_strict = true };
+		struct ua_prog *p = NULL;
+		bool strict_ok = !ua_prog_prepare(insns, n, &strict, err, sizeof(err), &p);
+
+		ua_prog_free(p);
+		if (kernel_run(insns, n, &klo) || kernel_run(hi, n + 3, &khi)) {
+			(*rejected)++;
+			if (strict_ok)
+				ua_test_fail(__FILE__, __LINE__,
+					     "%s: kernel rejects, kernel_strict accepts (%s)", name, klog);
+		} else {
+			if (!strict_ok)
+				ua_test_fail(__FILE__, __LINE__,
+					     "%s: kernel accepts, kernel_strict rejects: %s", name, err);
+			(*ran)++;
+			if (((uint64_t)khi << 32 | klo) != df.result)
+				ua_test_fail(__FILE__, __LINE__, "%s: kernel 0x%llx, vector 0x%llx",
+					     name, (unsigned long long)((uint64_t)khi << 32 | klo),
+					     (unsigned long long)df.result);
+		}
+		free(hi);
+	}
+	free(insns);
+	ua_datafile_free(&df);
+}
+
 TEST(interp_kernel, conformance_vectors_match_the_kernel)
 {
-	char dir[1024], path[2048], err[256];
+	char dir[1024], **names;
 	unsigned ran = 0, rejected = 0;
-	struct dirent *e;
-	DIR *d;
-	int fd;
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
+	size_t n;
 
-	fd = kernel_load(probe, N(probe));
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
-	d = opendir(dir);
-	if (!d)
-		SKIP("no conformance vectors at %s", dir);
-	while ((e = readdir(d))) {
-		struct ua_datafile df;
-		struct ua_insn *insns = NULL, *hi;
-		size_t n = 0, len = strlen(e->d_name);
-		uint32_t klo = 0, khi = 0;
-
-		if (len < 6 || strcmp(e->d_name + len - 5, ".data"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (ua_datafile_parse(path, &df, err, sizeof(err)))
-			continue;
-		if (!df.has_error && !df.mem && !df.has_raw &&
-		    !ua_asm_parse(df.asm_text, UA_ASM_CONFORMANCE, &insns, &n, err, sizeof(err)) &&
-		    !uses_calls(insns, n) && (hi = calloc(n + 3, sizeof(*hi)))) {
-			hi[0] = UA_CALL_REL(2);
-			hi[1] = UA_ALU64_IMM(UA_RSH, 0, 32);
-			hi[2] = UA_EXIT_INSN();
-			memcpy(hi + 3, insns, n * sizeof(*hi));
-			const struct ua_call_resolver strict = { .kernel_strict = true };
-			struct ua_prog *p = NULL;
-			bool strict_ok = !ua_prog_prepare(insns, n, &strict, err, sizeof(err), &p);
-
-			ua_prog_free(p);
-			if (kernel_run(insns, n, &klo) || kernel_run(hi, n + 3, &khi)) {
-				rejected++;
-				if (strict_ok)
-					ua_test_fail(__FILE__, __LINE__,
-						     "%s: kernel rejects, kernel_strict accepts (%s)",
-						     e->d_name, klog);
-			} else {
-				if (!strict_ok)
-					ua_test_fail(__FILE__, __LINE__,
-						     "%s: kernel accepts, kernel_strict rejects: %s",
-						     e->d_name, err);
-				ran++;
-				if (((uint64_t)khi << 32 | klo) != df.result)
-					ua_test_fail(__FILE__, __LINE__,
-						     "%s: kernel 0x%llx, vector 0x%llx", e->d_name,
-						     (unsigned long long)((uint64_t)khi << 32 | klo),
-						     (unsigned long long)df.result);
-			}
-			free(hi);
-		}
-		free(insns);
-		ua_datafile_free(&df);
+	n = ua_test_list_data_files(dir, &names);
+	for (size_t i = 0; i < n; i++) {
+		kernel_vector(dir, names[i], &ran, &rejected);
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	/* 2026 vectors: 256 run, 12 shift-immediate vectors the verifier refuses. */
 	CHECK(ran >= 256);
 	CHECK(rejected <= 12);
@@ -313,13 +289,7 @@ TEST(interp_kernel, conformance_vectors_match_the_kernel)
 /* programs.h promises verifier-safe programs with these results: check both. */
 TEST(interp_kernel, bench_programs_load_and_agree)
 {
-	static const struct ua_insn probe[] = { UA_MOV64_IMM(0, 0), UA_EXIT_INSN() };
-	int fd = kernel_load(probe, N(probe));
-
-	if (fd == -EPERM || fd == -ENOSYS)
-		SKIP("bpf() unavailable: %s", strerror(-fd));
-	REQUIRE(fd >= 0);
-	close(fd);
+	require_prog_load();
 	for (size_t i = 0; i < N(bench_programs); i++) {
 		const struct bench_program *bp = &bench_programs[i];
 		struct ua_insn *hi = calloc(bp->n_insns + 3, sizeof(*hi));

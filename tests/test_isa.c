@@ -6,10 +6,9 @@
 #include "insn_build.h"
 #include "isa.h"
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -90,6 +89,13 @@ static const struct reject_case rejects[] = {
 	{ "ld_imm64 bad second", { UA_INSN(UA_LD | UA_IMM | UA_DW, 0, 0, 0, 1),
 				   UA_INSN(0x07, 0, 0, 0, 0), UA_EXIT_INSN() }, 3, 0,
 	  "isa: insn 1: invalid second half of ld_imm64" },
+	{ "ld_imm64 map_fd with offset", { UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_FD, 0x100000003ull),
+					   UA_MOV64_IMM(0, 0), UA_EXIT_INSN() }, 4, 0,
+	  "isa: insn 0: unrecognized bpf_ld_imm64 insn (map_fd with nonzero second imm 1)" },
+	{ "ld_imm64 map_idx with offset", { UA_MOV64_IMM(0, 0),
+					    UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX, 0xffffffff00000000ull),
+					    UA_EXIT_INSN() }, 4, 0,
+	  "isa: insn 1: unrecognized bpf_ld_imm64 insn (map_idx with nonzero second imm -1)" },
 	{ "ld_imm64 bad pseudo", { UA_LD_IMM64_RAW(0, 7, 1), UA_EXIT_INSN() }, 3, 0,
 	  "isa: insn 0: invalid ld_imm64 pseudo type (src_reg) (lddw, code 0x18)" },
 	{ "no exit", { UA_MOV64_IMM(0, 0) }, 1, 0,
@@ -134,24 +140,13 @@ static const struct {
 	{ UA_INSN(UA_JMP | UA_CALL | UA_X, 2, 0, 0, 0), "isa: insn 0: invalid opcode 0x8d" },
 };
 
-/* BPF_PROG_LOAD as a socket filter; returns 0 (loaded) or -errno. */
+/* BPF_PROG_LOAD as a socket filter with a level-1 log; returns 0 (loaded) or -errno. */
 static int kernel_load(const struct ua_insn *insns, size_t n, char *log, size_t log_sz)
 {
-	union bpf_attr attr;
-	int fd;
+	int fd = ua_test_kernel_load_filter(insns, n, 1, log, log_sz);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insns = (uintptr_t)insns;
-	attr.insn_cnt = (uint32_t)n;
-	attr.license = (uintptr_t)"GPL";
-	attr.log_buf = (uintptr_t)log;
-	attr.log_size = (uint32_t)log_sz;
-	attr.log_level = 1;
-	log[0] = '\0';
-	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
 	return 0;
 }
@@ -203,6 +198,27 @@ TEST(isa, accepts_every_extension)
 
 	CHECK_EQ(ua_isa_validate(prog, N(prog), UA_ISA_HAS_ARENA, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
+}
+
+/* Only the *_VALUE pseudo forms may carry an offset in the second imm (kernel rule). */
+TEST(isa, ld_imm64_map_forms_second_imm)
+{
+	static const struct ua_insn prog[] = {
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_FD, 3),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX, 0),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_VALUE, 0x0000000700000003ull),
+		UA_LD_IMM64_RAW(1, UA_PSEUDO_MAP_IDX_VALUE, 0xffffffff00000001ull),
+		UA_MOV64_IMM(0, 0), UA_EXIT_INSN(),
+	};
+	struct ua_insn bad[N(prog)];
+	char err[256] = "";
+
+	CHECK_EQ(ua_isa_validate(prog, N(prog), 0, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	memcpy(bad, prog, sizeof(bad));
+	bad[3].imm = 8;
+	CHECK_EQ(ua_isa_validate(bad, N(bad), 0, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "isa: insn 2: unrecognized bpf_ld_imm64 insn (map_idx with nonzero second imm 8)");
 }
 
 /* RFC 9669 behaviours the kernel rejects but the conformance suite runs. */

@@ -6,6 +6,7 @@
  * with the probe's reason when this process cannot use it.
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -16,13 +17,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define REQUIRE_KBPF()                                                        \
-	do {                                                                  \
-		char ___why[256];                                             \
-		if (ua_kbpf_available(___why, sizeof(___why)) != 0)           \
-			SKIP("bpf(): %s", ___why);                            \
-	} while (0)
 
 #define INSN(c, d, s, o, i) \
 	((struct ua_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
@@ -65,7 +59,7 @@ TEST(kernel, unprivileged_gets_eperm_with_reason)
 	pid_t pid;
 	int status;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
@@ -96,7 +90,7 @@ TEST(kernel, arena_map_syscall_ops_errnos)
 	uint64_t key = 0, value = 0;
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = create_arena(4, UA_KBPF_F_MMAPABLE, 0);
 	REQUIRE(fd >= 0);
 	CHECK_EQ(ua_kbpf_map_lookup(fd, NULL, &value, 0), -EINVAL);
@@ -116,7 +110,7 @@ TEST(kernel, arena_freeze_blocks_writable_mmap)
 	void *p = NULL;
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = create_arena(2, UA_KBPF_F_MMAPABLE, 0);
 	REQUIRE(fd >= 0);
 	CHECK_EQ(ua_kbpf_map_freeze(fd), 0);
@@ -133,7 +127,7 @@ TEST(kernel, arena_map_info_reports_creation_params)
 	uint64_t extra = 1ull << 40;
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = create_arena(16, UA_KBPF_F_MMAPABLE | UA_KBPF_F_SEGV_ON_FAULT, extra);
 	REQUIRE(fd >= 0);
 	REQUIRE_EQ(ua_kbpf_map_get_info(fd, &info), 0);
@@ -155,7 +149,7 @@ TEST(kernel, hash_map_elem_ops)
 	uint64_t v = 0;
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = ua_kbpf_map_create(&a, NULL, 0);
 	REQUIRE(fd >= 0);
 	CHECK_EQ(ua_kbpf_map_lookup(fd, &k1, &v, 0), -ENOENT);
@@ -180,7 +174,7 @@ TEST(kernel, map_create_error_names_map)
 				      .map_flags = UA_KBPF_F_MMAPABLE, .name = "bad_arena" };
 	char err[256] = "";
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	CHECK_EQ(ua_kbpf_map_create(&a, err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "kernel: map create 'bad_arena' (type 33)");
 }
@@ -197,7 +191,7 @@ TEST(kernel, verifier_rejection_shows_log)
 	char err[512] = "";
 	char log[4096];
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	CHECK_EQ(ua_kbpf_prog_load(&pa, err, sizeof(err)), -EACCES);
 	CHECK_CONTAINS(err, "kernel: verifier rejected program 'uninit' (");
 	CHECK_CONTAINS(err, "R2 !read_ok");
@@ -219,7 +213,7 @@ TEST(kernel, verifier_log_tail_fits_small_buffer)
 					.insns = insns, .insn_cnt = 2, .name = "small" };
 	char err[80];
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	memset(err, 'x', sizeof(err));
 	CHECK_EQ(ua_kbpf_prog_load(&pa, err, sizeof(err)), -EACCES);
 	CHECK_EQ(strlen(err), sizeof(err) - 1);
@@ -246,7 +240,7 @@ TEST(kernel, test_run_socket_filter_retval_and_data)
 	char err[256];
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	for (unsigned i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7);
 	fd = ua_kbpf_prog_load(&pa, err, sizeof(err));
@@ -284,7 +278,7 @@ TEST(kernel, test_run_xdp_reads_packet)
 	char err[512] = "";
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = ua_kbpf_prog_load(&pa, err, sizeof(err));
 	CHECK_STR(err, "");
 	REQUIRE(fd >= 0);
@@ -398,7 +392,7 @@ TEST(kernel, btf_load_valid_and_invalid)
 	char err[512] = "";
 	int fd;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fd = ua_kbpf_btf_load(&btf, sizeof(btf), err, sizeof(err));
 	CHECK(fd >= 0);
 	if (fd >= 0)

@@ -19,6 +19,7 @@
  * the arena API (UA_F_MMAPABLE); until then only the kernel column runs.
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -250,14 +251,6 @@ static const struct backend *const backends[] = {
 #endif
 };
 
-static void require_kernel(void)
-{
-	char why[256];
-
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
-}
-
 /* ---- creation parameters: the same errno from both ---- */
 
 struct create_case {
@@ -301,7 +294,7 @@ static const struct create_case create_cases[] = {
 
 TEST(kernel_arena, create_params_same_errno)
 {
-	require_kernel();
+	ua_test_require_kbpf();
 	for (size_t i = 0; i < sizeof(create_cases) / sizeof(create_cases[0]); i++) {
 		const struct create_case *c = &create_cases[i];
 
@@ -432,7 +425,7 @@ static void run_table(const char *scenario, const struct arena_params *p, const 
 {
 	struct arena_params high = *p;
 
-	require_kernel();
+	ua_test_require_kbpf();
 	run_table_once(scenario, p, steps, n);
 	high.map_extra = HIGH_4G - (uint64_t)p->max_entries * PAGE;
 	run_table_once(scenario, &high, steps, n);
@@ -559,7 +552,7 @@ TEST(kernel_arena, free_one_past_end_at_4g_quirk)
 	struct arena_params p = { .max_entries = pages, .map_flags = MMAPABLE,
 				  .map_extra = HIGH_4G - (uint64_t)pages * PAGE };
 
-	require_kernel();
+	ua_test_require_kbpf();
 	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
 		const struct backend *be = backends[b];
 		void *h = be->open(&p);
@@ -594,7 +587,7 @@ TEST(kernel_arena, null_pointer_quirks_lo32_zero)
 	const struct arena_params p = { .max_entries = 8, .map_flags = MMAPABLE,
 					.map_extra = HIGH_4G };
 
-	require_kernel();
+	ua_test_require_kbpf();
 	run_table_once("null_lo32_zero", &p, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
@@ -610,7 +603,7 @@ TEST(kernel_arena, null_pointer_quirks_range_ending_at_4g)
 	const struct arena_params p = { .max_entries = 8, .map_flags = MMAPABLE,
 					.map_extra = HIGH_4G - 8 * PAGE };
 
-	require_kernel();
+	ua_test_require_kbpf();
 	run_table_once("null_end_4g", &p, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
@@ -695,7 +688,7 @@ static void segv_child(const struct backend *be, int touch_allocated_only)
 
 TEST(kernel_arena, segv_on_fault_kills_host_touch)
 {
-	require_kernel();
+	ua_test_require_kbpf();
 	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
 		for (int allocated_only = 1; allocated_only >= backends[b]->no_host_segv;
 		     allocated_only--) {
@@ -729,7 +722,7 @@ TEST(kernel_arena, alloc_free_loop_counts)
 	uint64_t p = 0;
 	char err[1024];
 
-	require_kernel();
+	ua_test_require_kbpf();
 	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
 	CHECK_EQ(ua_karena_alloc_free_loop(ka, 1000, &failed), 0);
 	CHECK_EQ(failed, 0);
@@ -749,7 +742,7 @@ TEST(kernel_arena, karena_create_reports_errors)
 	struct ua_karena *ka = (struct ua_karena *)1;
 	char err[1024] = "";
 
-	require_kernel();
+	ua_test_require_kbpf();
 	CHECK_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), -EINVAL);
 	CHECK(ka == NULL);
 	CHECK_CONTAINS(err, "kernel: map create 'ua_karena' (type 33)");
@@ -767,7 +760,7 @@ TEST(kernel_arena, next_busy_scan_is_side_effect_free)
 	int64_t r = 0;
 	char err[1024];
 
-	require_kernel();
+	ua_test_require_kbpf();
 	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
 	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
 	REQUIRE_EQ(ua_karena_alloc(ka, base + 5 * PAGE, 1, -1, 0, &p), 0);
@@ -803,7 +796,7 @@ TEST(kernel_arena, bpf_sum_reads_pages_and_holes)
 	uint64_t base, p = 0, sum = 1;
 	char err[1024];
 
-	require_kernel();
+	ua_test_require_kbpf();
 	REQUIRE_EQ(ua_karena_create(&a, &ka, err, sizeof(err)), 0);
 	base = (uint64_t)(uintptr_t)ua_karena_user_base(ka);
 	REQUIRE_EQ(ua_karena_alloc(ka, 0, 2, -1, 0, &p), 0);

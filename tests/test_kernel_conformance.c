@@ -19,8 +19,8 @@
 #include "interp.h"
 #include "kernel.h"
 #include "test.h"
+#include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -67,11 +67,6 @@ static const char *expected_rejection(const char *name)
 		if (!strcmp(rejected[i].vector, name))
 			return rejected[i].reason;
 	return NULL;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static bool has_subprog_call(const struct ua_insn *insns, size_t n)
@@ -221,29 +216,13 @@ out:
 
 TEST(kernel_conformance, vectors_agree_with_kernel)
 {
-	char dir[1024], why[256], **names = NULL;
+	char dir[1024], **names = NULL;
 	struct tally t = { 0 };
-	struct dirent *e;
 	size_t n = 0;
-	DIR *d;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	snprintf(dir, sizeof(dir), "%s/conformance", ua_test_shared_dir());
-	d = opendir(dir);
-	if (!d)
-		SKIP("no conformance vectors at %s", dir);
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (len > 5 && !strcmp(e->d_name + len - 5, ".data")) {
-			names = realloc(names, (n + 1) * sizeof(*names));
-			REQUIRE(names);
-			names[n++] = strdup(e->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	n = ua_test_list_data_files(dir, &names);
 	for (size_t i = 0; i < n; i++) {
 		run_vector(dir, names[i], &t);
 		free(names[i]);

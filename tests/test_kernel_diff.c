@@ -6,6 +6,7 @@
  * pointers up to the arena base), and a planted difference must be reported.
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -17,17 +18,6 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *bpf_path(const char *name)
-{
-	static char path[512];
-	const char *dir = getenv("UA_BPF_DIR");
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir ? dir : "build/bpf", name);
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
-	return path;
-}
 
 /* The example's .bss layout, shared with the BPF program. */
 #include "../examples/arena_alloc.h"
@@ -41,15 +31,14 @@ struct diff_env {
 
 static void setup(struct diff_env *e, int n_objs, int obj_size)
 {
-	char err[2048] = "", why[256];
-	const char *path = bpf_path("arena_alloc");
+	char err[2048] = "";
+	const char *path = ua_test_bpf_obj_built("arena_alloc");
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 	struct ua_map *bss, *arena;
 	size_t sz = 0;
 	int ret;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	ret = ua_object_open(path, &o, &e->obj);
 	if (ret)
 		ua_test_fail(__FILE__, __LINE__, "open: %s", err);
@@ -232,7 +221,7 @@ static const struct diff_case diff_cases[] = {
 static void diff_one(const struct diff_case *c)
 {
 	char err[2048] = "", uerr[256] = "";
-	const char *path = bpf_path(c->object);
+	const char *path = ua_test_bpf_obj_built(c->object);
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = c->prog);
 	uint8_t pkt[64], uout[128] = { 0 }, kout[128] = { 0 };
@@ -301,10 +290,7 @@ static void diff_one(const struct diff_case *c)
 
 TEST(kernel_diff, test_and_example_objects_agree_with_kernel)
 {
-	char why[256];
-
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	for (size_t i = 0; i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++)
 		diff_one(&diff_cases[i]);
 }
@@ -321,17 +307,16 @@ static int public_diff(const char *object, const char *prog, char *err, size_t e
 	int n;
 
 	REQUIRE(f != NULL);
-	n = ua_kernel_diff(bpf_path(object), &o);
+	n = ua_kernel_diff(ua_test_bpf_obj_built(object), &o);
 	fclose(f);
 	return n;
 }
 
 TEST(kernel_diff, public_api_agreement_difference_and_errors)
 {
-	char err[4096] = "", why[256], *report = NULL;
+	char err[4096] = "", *report = NULL;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	CHECK_EQ(public_diff("arena_list", "arena_list_add", err, sizeof(err), &report), 0);
 	CHECK_STR(report, "");
 	free(report);
@@ -386,15 +371,14 @@ TEST(kernel_diff, public_api_rejects_unknown_opts_and_unprivileged)
 
 TEST(kernel_diff, cli_uarena_diff)
 {
-	char cmd[1024], out[512] = "", why[256];
+	char cmd[1024], out[512] = "";
 	const char *obj;
 	FILE *p;
 	size_t n;
 	int status;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
-	obj = bpf_path("arena_alloc");
+	ua_test_require_kbpf();
+	obj = ua_test_bpf_obj_built("arena_alloc");
 	snprintf(cmd, sizeof(cmd), "%s/uarena diff %s --prog free_objs 2>&1", ua_test_build_dir(),
 		 obj);
 	p = popen(cmd, "r");
@@ -459,7 +443,7 @@ static void *spin_thread_fn(void *arg)
  */
 TEST(kernel_diff, arena_spin_lock_contention_agrees)
 {
-	char err[2048] = "", why[256];
+	char err[2048] = "";
 	const char *path;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 	struct spin_thread t[4];
@@ -471,9 +455,8 @@ TEST(kernel_diff, arena_spin_lock_contention_agrees)
 	struct ua_kbpf_test_run kr = { 0 };
 	UA_OPTS(ua_test_run_opts, uo, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 0);
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
-	path = bpf_path("arena_spin_lock");
+	ua_test_require_kbpf();
+	path = ua_test_bpf_obj_built("arena_spin_lock");
 	REQUIRE_EQ(ua_object_open(path, &o, &obj), 0);
 	if (ua_kdiff_create(obj, path, NULL, &d, err, sizeof(err)) != 0)
 		ua_test_fail(__FILE__, __LINE__, "kernel twin: %s", err);

@@ -6,6 +6,7 @@
  * user view itself at create/attach time and has no mmap entry point.
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -22,11 +23,9 @@ static int arena_fd(uint32_t pages, uint64_t map_extra)
 {
 	struct ua_kbpf_map_attr a = { .map_type = UA_KBPF_MAP_TYPE_ARENA, .max_entries = pages,
 				      .map_flags = UA_KBPF_F_MMAPABLE, .map_extra = map_extra };
-	char why[256];
 	int fd;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	fd = ua_kbpf_map_create(&a, NULL, 0);
 	REQUIRE(fd >= 0);
 	return fd;

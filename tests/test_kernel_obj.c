@@ -6,6 +6,7 @@
  * and each malformed description rejected with a message naming the place.
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -22,13 +23,6 @@
 #define STX_DW(d, s, o) INSN(UA_STX | UA_MEM | UA_DW, d, s, o, 0)
 #define CALL()        INSN(UA_JMP | UA_CALL, 0, 0, 0, 0)
 #define EXIT()        INSN(UA_JMP | UA_EXIT, 0, 0, 0, 0)
-
-#define REQUIRE_KBPF()                                                        \
-	do {                                                                  \
-		char ___why[256];                                             \
-		if (ua_kbpf_available(___why, sizeof(___why)) != 0)           \
-			SKIP("bpf(): %s", ___why);                            \
-	} while (0)
 
 /*
  * p = bpf_arena_alloc_pages(&arena, NULL, 1, -1, 0);
@@ -110,7 +104,7 @@ TEST(kernel_obj, load_run_and_read_back)
 	uint8_t *arena;
 	char err[2048] = "";
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fill_desc(&desc, maps, &prog);
 	if (ua_kobj_load(&desc, &ko, err, sizeof(err)) != 0)
 		ua_test_fail(__FILE__, __LINE__, "load: %s", err);
@@ -164,7 +158,7 @@ TEST(kernel_obj, bad_relocations_are_named)
 	struct ua_kobj_desc desc;
 	struct ua_kobj_reloc relocs[sizeof(prog_relocs) / sizeof(prog_relocs[0]) + 1];
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ua_kobj *ko = (struct ua_kobj *)1;
 		char err[512] = "";
@@ -189,7 +183,7 @@ TEST(kernel_obj, verifier_rejection_names_program)
 	struct ua_kobj *ko = NULL;
 	char err[1024] = "";
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fill_desc(&desc, maps, &prog);
 	/* Arena kfuncs need a sleepable program on 6.18; XDP programs are not. */
 	prog.prog_type = UA_KBPF_PROG_TYPE_XDP;
@@ -207,7 +201,7 @@ TEST(kernel_obj, arena_image_must_fit)
 	struct ua_kobj *ko = NULL;
 	char err[512] = "";
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	fill_desc(&desc, maps, &prog);
 	maps[0].init_offset = 4 * 4096 - 4;
 	CHECK_EQ(ua_kobj_load(&desc, &ko, err, sizeof(err)), -E2BIG);
@@ -237,7 +231,7 @@ TEST(kernel_obj, arena_mapped_in_child_when_the_address_is_taken)
 	char err[2048] = "";
 	void *taken;
 
-	REQUIRE_KBPF();
+	ua_test_require_kbpf();
 	taken = mmap((void *)(uintptr_t)at, 4 * 4096, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	REQUIRE(taken == (void *)(uintptr_t)at);

@@ -22,6 +22,7 @@
 #include "interp.h"
 #include "kernel.h"
 #include "test.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -276,12 +277,11 @@ static void explain_divergence(const struct gen *g, int n, uint64_t seed)
 
 TEST(kernel_random, programs_match_the_kernel_jit)
 {
-	char why[256], err[8192];
+	char err[8192];
 	struct gen g;
 	int failures = 0;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	const char *only = getenv("UA_RANDOM_SEED"); /* replay one program */
 	uint64_t first = only ? strtoull(only, NULL, 0) : 1;
 	uint64_t last = only ? first : N_PROGRAMS;
@@ -336,13 +336,11 @@ TEST(kernel_random, cmpxchg32_zero_extension_kernel_deviation)
 {
 	static const int keep[] = { 29, 52, 66, 67, 69, 73 };
 	const int body_start = 20 + STACK_WORDS, epilogue = 9;
-	char why[256];
 	struct gen g;
 	uint64_t k = 0, i = 0;
 	int n;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	n = generate(&g, 29451);
 	for (int j = body_start; j < n - epilogue; j++) {
 		bool kept = false;

@@ -5,6 +5,7 @@
  * programs run with ua_program_test_run — exact return values and memory.
  */
 #include "test.h"
+#include "util.h"
 
 #include <uarena.h>
 
@@ -14,24 +15,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static const char *bpf_path(const char *name)
-{
-	static char path[512];
-	const char *dir = getenv("UA_BPF_DIR");
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir ? dir : "build/bpf", name);
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
-	return path;
-}
-
 static struct ua_object *open_ok(const char *name, const char *only)
 {
 	static char err[256];
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 4,
 		.only_prog = only);
-	int ret = ua_object_open(bpf_path(name), &o, &obj);
+	int ret = ua_object_open(ua_test_bpf_obj_built(name), &o, &obj);
 
 	if (ret)
 		ua_test_fail(__FILE__, __LINE__, "open %s: %d %s", name, ret, err);
@@ -211,10 +201,10 @@ TEST(loader, btf_defined_maps)
 		.only_prog = "none-such");
 
 	/* only_prog naming a missing program is an error. */
-	CHECK_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), -ENOENT);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_maps"), &o, &obj), -ENOENT);
 	CHECK_CONTAINS(err, "loader: no program named 'none-such'");
 	o.only_prog = "no_helpers";
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_maps"), &o, &obj), 0);
 	struct ua_map *h = ua_object_find_map(obj, "hmap"), *a = ua_object_find_map(obj, "amap");
 	struct ua_map *pc = ua_object_find_map(obj, "pcpu"), *rb = ua_object_find_map(obj, "rb");
 
@@ -253,7 +243,7 @@ TEST(loader, program_with_map_helper)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = "uses_hash");
-	int ret = ua_object_open(bpf_path("loader_maps"), &o, &obj);
+	int ret = ua_object_open(ua_test_bpf_obj_built("loader_maps"), &o, &obj);
 
 	REQUIRE_EQ(ret, 0);
 	struct ua_map *h = ua_object_find_map(obj, "hmap");
@@ -274,12 +264,12 @@ TEST(loader, unknown_kfunc_named_only_prog_skips_it)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_bad_kfunc"), &o, &obj), -ENOENT);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_bad_kfunc"), &o, &obj), -ENOENT);
 	CHECK(obj == NULL);
 	CHECK_CONTAINS(err, "loader: prog 'bad' insn ");
 	CHECK_CONTAINS(err, "unknown kfunc 'bpf_uarena_no_such_kfunc' (section syscall)");
 	o.only_prog = "fine";
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_bad_kfunc"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_bad_kfunc"), &o, &obj), 0);
 	uint32_t retval = 0;
 
 	REQUIRE_EQ(run(obj, "fine", &retval), 0);
@@ -363,7 +353,7 @@ TEST(loader, percpu_slot_and_ringbuf_from_program)
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 3,
 		.only_prog = "percpu_and_ringbuf");
 
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_maps"), &o, &obj), 0);
 	struct ua_program *p = ua_object_find_program(obj, "percpu_and_ringbuf");
 	UA_OPTS(ua_test_run_opts, r, .flags = UA_F_TEST_RUN_ON_CPU, .cpu = 2, .err_buf = err,
 		.err_buf_sz = sizeof(err));
@@ -431,7 +421,7 @@ TEST(loader, printk_goes_to_trace_sink)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = "printk", .trace = trace_sink, .trace_ctx = &t);
-	int ret = ua_object_open(bpf_path("loader_globals"), &o, &obj);
+	int ret = ua_object_open(ua_test_bpf_obj_built("loader_globals"), &o, &obj);
 
 	REQUIRE_EQ(ret, 0);
 	uint32_t retval = 1;
@@ -448,7 +438,7 @@ TEST(loader, unknown_strong_kconfig_rejected)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_kconfig_bad"), &o, &obj), -ESRCH);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_kconfig_bad"), &o, &obj), -ESRCH);
 	CHECK_CONTAINS(err, "loader: extern (kconfig) 'CONFIG_UARENA_NO_SUCH_OPTION': value not found");
 }
 
@@ -475,7 +465,7 @@ TEST(loader, rodata_is_read_only_for_programs)
 		.only_prog = "write_rodata");
 
 	/* A direct store is refused at load, as by the verifier. */
-	CHECK_EQ(ua_object_open(bpf_path("loader_globals"), &oo, &obj), -EACCES);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj("loader_globals"), &oo, &obj), -EACCES);
 	CHECK_STR(err, "loader: prog 'write_rodata' insn 2: write into map forbidden, value_size=16 "
 		       "off=0 size=4 (map loader_g.rodata is read-only for programs)");
 	obj = open_ok("loader_globals", "read_globals");
@@ -496,7 +486,7 @@ TEST(loader, autoload_off_sections)
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 	uint32_t retval = 0;
 
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_autoload"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_autoload"), &o, &obj), 0);
 	struct ua_program *opt = ua_object_find_program(obj, "optional_bad");
 
 	REQUIRE(opt != NULL);
@@ -507,7 +497,7 @@ TEST(loader, autoload_off_sections)
 	CHECK_EQ(retval, 7);
 	ua_object_close(obj);
 	o.only_prog = "optional_bad";
-	CHECK_EQ(ua_object_open(bpf_path("loader_autoload"), &o, &obj), -ENOENT);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_autoload"), &o, &obj), -ENOENT);
 	CHECK_CONTAINS(err, "unknown kfunc 'bpf_uarena_no_such_kfunc' (section ?syscall)");
 }
 
@@ -564,7 +554,7 @@ TEST(loader, concurrent_runs_update_hash_per_cpu)
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 3,
 		.only_prog = "count_per_cpu");
 
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_maps"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_maps"), &o, &obj), 0);
 	struct count_arg args[4];
 	pthread_t th[4];
 
@@ -624,7 +614,7 @@ TEST(loader, concurrent_runs_never_share_a_cpu_id)
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err), .nr_cpus = 2,
 		.only_prog = "cpu_exclusive");
 
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_globals"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_globals"), &o, &obj), 0);
 	struct excl_arg args[6];
 	pthread_t th[6];
 

@@ -6,23 +6,13 @@
  * programs and host sharing the same bytes.
  */
 #include "test.h"
+#include "util.h"
 
 #include <uarena.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static const char *bpf_path(const char *name)
-{
-	static char path[512];
-	const char *dir = getenv("UA_BPF_DIR");
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir ? dir : "build/bpf", name);
-	if (access(path, R_OK) != 0)
-		SKIP("%s not built (make bpf)", path);
-	return path;
-}
 
 static uint32_t run_ok(struct ua_object *obj, const char *name)
 {
@@ -42,7 +32,7 @@ static void check_arena_globals(bool at_end)
 	struct ua_object *obj;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.globals_at_end = at_end);
-	int ret = ua_object_open(bpf_path("loader_arena"), &o, &obj);
+	int ret = ua_object_open(ua_test_bpf_obj_built("loader_arena"), &o, &obj);
 
 	if (ret)
 		ua_test_fail(__FILE__, __LINE__, "open: %d %s", ret, err);
@@ -99,7 +89,7 @@ TEST(loader_arena, globals_without_arena_map_rejected)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_arena_noarena"), &o, &obj), -ENOENT);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_arena_noarena"), &o, &obj), -ENOENT);
 	CHECK(obj == NULL);
 	CHECK_CONTAINS(err, "ARENA map should be explicitly declared in SEC(\".maps\")");
 }
@@ -110,7 +100,7 @@ TEST(loader_arena, image_larger_than_arena_rejected)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_arena_small"), &o, &obj), -E2BIG);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_arena_small"), &o, &obj), -E2BIG);
 	CHECK_CONTAINS(err, "declared ARENA map size (4096) is too small to hold 8192 bytes");
 }
 
@@ -120,7 +110,7 @@ TEST(loader_arena, map_syscall_ops_have_kernel_errnos)
 	struct ua_object *obj;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_arena"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_arena"), &o, &obj), 0);
 	struct ua_map *m = ua_object_find_map(obj, "arena");
 	uint32_t key = 0;
 	char val[8], next[8];
@@ -142,7 +132,7 @@ TEST(loader_arena, second_arena_rejected)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_two_arenas"), &o, &obj), -EINVAL);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_two_arenas"), &o, &obj), -EINVAL);
 	CHECK_CONTAINS(err, "loader: map 'arena2': only single ARENA map is supported");
 }
 
@@ -152,11 +142,11 @@ TEST(loader_arena, unsupported_map_type_named)
 	struct ua_object *obj = NULL;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err));
 
-	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_lru"), &o, &obj), -EOPNOTSUPP);
 	CHECK_CONTAINS(err, "loader: cannot create map 'lru': map: 'lru': map type 9 is not supported");
 	/* only_prog: a program that does not use the map loads... */
 	o.only_prog = "other";
-	REQUIRE_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), 0);
+	REQUIRE_EQ(ua_object_open(ua_test_bpf_obj_built("loader_lru"), &o, &obj), 0);
 	CHECK(ua_object_find_map(obj, "lru") == NULL);
 	UA_OPTS(ua_test_run_opts, r);
 	REQUIRE_EQ(ua_program_test_run(ua_object_find_program(obj, "other"), &r), 0);
@@ -164,7 +154,7 @@ TEST(loader_arena, unsupported_map_type_named)
 	ua_object_close(obj);
 	/* ...and the one that does is refused, naming the map and why. */
 	o.only_prog = "use";
-	CHECK_EQ(ua_object_open(bpf_path("loader_lru"), &o, &obj), -EOPNOTSUPP);
+	CHECK_EQ(ua_object_open(ua_test_bpf_obj_built("loader_lru"), &o, &obj), -EOPNOTSUPP);
 	CHECK_CONTAINS(err, "loader: prog 'use' insn ");
 	CHECK_CONTAINS(err, "uses map 'lru', which could not be created (loader: cannot create map "
 			    "'lru': map: 'lru': map type 9 is not supported)");
@@ -176,7 +166,7 @@ TEST(loader_arena, relocated_insns_name_maps_and_kfuncs)
 	struct ua_object *obj;
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = "basic_alloc1");
-	const char *path = bpf_path("arena_verifier");
+	const char *path = ua_test_bpf_obj_built("arena_verifier");
 	int ret = ua_object_open(path, &o, &obj);
 
 	if (ret)

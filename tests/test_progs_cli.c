@@ -6,97 +6,27 @@
  * error text on stderr.
  */
 #include "test.h"
+#include "util.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uarena.h>
 
-struct cli_out {
-	int status;
-	char out[16384];
-	char err[2048];
-};
-
-static void slurp(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-	ssize_t got;
-
-	lseek(fd, 0, SEEK_SET);
-	while (len + 1 < cap && (got = read(fd, buf + len, cap - 1 - len)) > 0)
-		len += (size_t)got;
-	buf[len] = '\0';
-}
-
-static const char *bpf_dir(void)
-{
-	const char *d = getenv("UA_BPF_DIR");
-
-	return d && *d ? d : "build/bpf";
-}
-
-/* Runs $UA_BUILD_DIR/uarena with args (stdin /dev/null), capturing both streams. */
-static void uarena(struct cli_out *r, const char *const *args)
-{
-	char path[4096], out_file[] = "/tmp/ua_pcli_out_XXXXXX", err_file[] = "/tmp/ua_pcli_err_XXXXXX";
-	const char *argv[16] = { path };
-	int out_fd = mkstemp(out_file), err_fd = mkstemp(err_file);
-	size_t i;
-	pid_t pid;
-
-	REQUIRE(out_fd >= 0 && err_fd >= 0);
-	snprintf(path, sizeof(path), "%s/uarena", ua_test_build_dir());
-	if (access(path, X_OK))
-		SKIP("%s not built", path);
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		dup2(null, 0);
-		dup2(out_fd, 1);
-		dup2(err_fd, 2);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	REQUIRE(waitpid(pid, &r->status, 0) == pid);
-	r->status = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
-	slurp(out_fd, r->out, sizeof(r->out));
-	slurp(err_fd, r->err, sizeof(r->err));
-	close(out_fd);
-	close(err_fd);
-	unlink(out_file);
-	unlink(err_file);
-}
-
-#define UARENA(r, ...) uarena(r, (const char *const[]){ __VA_ARGS__, NULL })
-
-static const char *obj(const char *name)
-{
-	static char paths[4][512];
-	static int next;
-	char *p = paths[next++ % 4];
-
-	snprintf(p, 512, "%s/%s.bpf.o", bpf_dir(), name);
-	return p;
-}
+/* `uarena ARGS...` with stdin from /dev/null. */
+#define UARENA(r, ...) \
+	ua_test_run_tool(r, "uarena", (const char *const[]){ __VA_ARGS__, NULL }, NULL, 0)
 
 TEST(progs_cli, run_prints_retval_and_json)
 {
-	struct cli_out r;
+	struct ua_test_cmd r;
 
-	UARENA(&r, "run", obj("arena_verifier"), "--prog", "basic_alloc1");
+	UARENA(&r, "run", ua_test_bpf_obj("arena_verifier"), "--prog", "basic_alloc1");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "prog basic_alloc1: retval 0 (0, 0x0)\n");
 	CHECK_CONTAINS(r.out, " ns per run (1 run, interpreter)\n");
 
-	UARENA(&r, "run", obj("arena_verifier"), "--prog", "basic_alloc2", "--json", "--repeat",
+	UARENA(&r, "run", ua_test_bpf_obj("arena_verifier"), "--prog", "basic_alloc2", "--json", "--repeat",
 	       "3", "--jit");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "{\"prog\":\"basic_alloc2\",\"retval\":0,\"retval_signed\":0,");
@@ -109,44 +39,44 @@ TEST(progs_cli, run_xdp_with_packet_file)
 	static const unsigned char arp[16] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1 };
 	char pkt[] = "/tmp/ua_pcli_pkt_XXXXXX";
 	int fd = mkstemp(pkt);
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	REQUIRE(fd >= 0);
 	REQUIRE(write(fd, arp, sizeof(arp)) == (ssize_t)sizeof(arp));
 	close(fd);
-	UARENA(&r, "run", obj("xdp_arena_kv"), "--data", pkt);
+	UARENA(&r, "run", ua_test_bpf_obj("xdp_arena_kv"), "--data", pkt);
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "prog xdp_kv_filter: retval 2 (2, 0x2)\n");
 	CHECK_CONTAINS(r.out, "data_out: 16 bytes\n  0000: 02 00 00 00 00 02 02 00 00 00 00 01 08 06 00 01\n");
-	UARENA(&r, "run", obj("xdp_arena_kv"), "--data", pkt, "--json");
+	UARENA(&r, "run", ua_test_bpf_obj("xdp_arena_kv"), "--data", pkt, "--json");
 	CHECK_CONTAINS(r.out, "\"data_out\":\"02000000000202000000000108060001\"}\n");
 	unlink(pkt);
 }
 
 TEST(progs_cli, run_errors)
 {
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	UARENA(&r, "run", "/nonexistent.bpf.o");
 	CHECK_EQ(r.status, 1);
 	CHECK_STR(r.err, "uarena run: /nonexistent.bpf.o: loader: cannot open /nonexistent.bpf.o: "
 			 "No such file or directory\n");
-	UARENA(&r, "run", obj("arena_verifier"), "--repeat", "0");
+	UARENA(&r, "run", ua_test_bpf_obj("arena_verifier"), "--repeat", "0");
 	CHECK_EQ(r.status, 2);
 	CHECK_STR(r.err, "uarena run: --repeat needs a positive count\n");
 	UARENA(&r, "run");
 	CHECK_EQ(r.status, 2);
 	CHECK_CONTAINS(r.err, "usage: uarena run OBJ");
-	UARENA(&r, "run", obj("xdp_arena_kv"), "--data", "/nonexistent.pkt");
+	UARENA(&r, "run", ua_test_bpf_obj("xdp_arena_kv"), "--data", "/nonexistent.pkt");
 	CHECK_EQ(r.status, 1);
 	CHECK_STR(r.err, "uarena run: /nonexistent.pkt: No such file or directory\n");
 }
 
 TEST(progs_cli, maps_after_run)
 {
-	struct cli_out r;
+	struct ua_test_cmd r;
 
-	UARENA(&r, "maps", obj("arena_strsearch"), "--run", "arena_strsearch");
+	UARENA(&r, "maps", ua_test_bpf_obj("arena_strsearch"), "--run", "arena_strsearch");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "ran arena_strsearch: retval 0\n");
 	CHECK_CONTAINS(r.out, "arena: arena (type 33) key 0 value 0 max_entries 4 flags 0x400\n");
@@ -156,7 +86,7 @@ TEST(progs_cli, maps_after_run)
 	CHECK_CONTAINS(r.out, "array (type 2) key 4 value 4 max_entries 1 flags 0x400\n"
 			      "    key: 00 00 00 00  value: 14 00 00 00\n");
 
-	UARENA(&r, "maps", obj("arena_strsearch"), "--json");
+	UARENA(&r, "maps", ua_test_bpf_obj("arena_strsearch"), "--json");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "{\"maps\":[{\"name\":\"arena\",\"type\":\"arena\",\"type_id\":33,"
 			      "\"key_size\":0,\"value_size\":0,\"max_entries\":4,\"flags\":1024,");
@@ -165,9 +95,9 @@ TEST(progs_cli, maps_after_run)
 
 TEST(progs_cli, demo_agrees)
 {
-	struct cli_out r;
+	struct ua_test_cmd r;
 
-	UARENA(&r, "demo", "--bpf-dir", bpf_dir());
+	UARENA(&r, "demo", "--bpf-dir", ua_test_bpf_dir());
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "5 elements, sum 10; BPF's own running sum in the arena: 10 -> agree\n");
 	CHECK_CONTAINS(r.out, "host's sum 1000, BPF's sum 1000 -> agree; list now empty\n");
@@ -182,9 +112,9 @@ TEST(progs_cli, demo_agrees)
 
 TEST(progs_cli, disasm_elf_lists_each_program)
 {
-	struct cli_out r;
+	struct ua_test_cmd r;
 
-	UARENA(&r, "disasm", obj("arena_list"));
+	UARENA(&r, "disasm", ua_test_bpf_obj("arena_list"));
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "arena_list_add (section syscall, ");
 	CHECK_CONTAINS(r.out, "\narena_list_del (section syscall, ");
@@ -220,7 +150,7 @@ TEST(progs_cli, run_raw_bin_with_data)
 	};
 	static const uint8_t data[] = { 5, 0, 7 };
 	const char *bin = temp_file(prog, sizeof(prog)), *dat = temp_file(data, sizeof(data));
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	UARENA(&r, "run", "--raw", bin, "--data", dat);
 	CHECK_STR(r.err, "");
@@ -240,28 +170,28 @@ TEST(progs_cli, run_raw_elf_sections)
 	static const uint8_t data[] = { 1, 2, 3, 250 };
 	const char *dat = temp_file(data, sizeof(data));
 	char want[512];
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	/* .text as is: checksum() = 2 * (1 + 2 + 3 + 250), its call to weight() is relative. */
-	UARENA(&r, "run", "--raw", obj("loader_text_only"), "--data", dat);
+	UARENA(&r, "run", "--raw", ua_test_bpf_obj("loader_text_only"), "--data", dat);
 	CHECK_STR(r.err, "");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "prog .text: retval 512 (512, 0x200)\n");
 
 	/* An arena program needs --arena; its unrelocated globals then read as 0. */
-	UARENA(&r, "run", "--raw", obj("loader_arena"), "--section", "syscall");
+	UARENA(&r, "run", "--raw", ua_test_bpf_obj("loader_arena"), "--section", "syscall");
 	CHECK_EQ(r.status, 1);
 	CHECK_CONTAINS(r.err, "prog 'syscall': isa: insn 2: addr_space_cast insn can only be used "
 			      "in a program that has an associated arena\n");
-	UARENA(&r, "run", "--raw", obj("loader_arena"), "--section", "syscall", "--arena", "4");
+	UARENA(&r, "run", "--raw", ua_test_bpf_obj("loader_arena"), "--section", "syscall", "--arena", "4");
 	CHECK_STR(r.err, "");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "prog syscall: retval 1 (1, 0x1)\n");
 
-	UARENA(&r, "run", "--raw", obj("loader_arena"), "--section", "nope");
+	UARENA(&r, "run", "--raw", ua_test_bpf_obj("loader_arena"), "--section", "nope");
 	CHECK_EQ(r.status, 1);
 	snprintf(want, sizeof(want), "uarena run: %s: section nope: no such section\n",
-		 obj("loader_arena"));
+		 ua_test_bpf_obj("loader_arena"));
 	CHECK_STR(r.err, want);
 	unlink(dat);
 }
@@ -272,7 +202,7 @@ TEST(progs_cli, run_raw_errors)
 	static const uint8_t bad_op[8] = { 0xff };
 	const char *odd = temp_file(twelve, sizeof(twelve)), *bad = temp_file(bad_op, sizeof(bad_op));
 	char want[256];
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	UARENA(&r, "run", "--raw", odd);
 	CHECK_EQ(r.status, 1);
@@ -286,7 +216,7 @@ TEST(progs_cli, run_raw_errors)
 	CHECK_EQ(r.status, 2);
 	snprintf(want, sizeof(want), "uarena run: %s: --section needs an ELF object\n", odd);
 	CHECK_STR(r.err, want);
-	UARENA(&r, "run", obj("loader_arena"), "--section", "syscall");
+	UARENA(&r, "run", ua_test_bpf_obj("loader_arena"), "--section", "syscall");
 	CHECK_EQ(r.status, 2);
 	CHECK_STR(r.err, "uarena run: --section and --arena need --raw\n");
 	UARENA(&r, "run", "--raw", odd, "--prog", "x");
@@ -307,22 +237,22 @@ TEST(progs_cli, bench_programs_and_raw)
 		{ .code = UA_JMP | UA_EXIT },
 	};
 	const char *ctx = temp_file(args, sizeof(args)), *bin = temp_file(r42, sizeof(r42));
-	struct cli_out r;
+	struct ua_test_cmd r;
 
 	/* Without a ctx, programs that read it are listed with the kernel's refusal. */
-	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--repeat", "3");
+	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--repeat", "3");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, ": 3 runs per program (interpreter)\n"
 			      "  prog                           ns/run  retval\n"
 			      "  read_ab                             -  run: prog 'read_ab' accesses ctx "
 			      "up to byte 8 but ctx_size_in is 0 (the kernel refuses this run)\n");
 	CHECK_CONTAINS(r.out, "  5\n");
-	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--ctx", ctx, "--prog", "read_ab", "--json",
+	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--ctx", ctx, "--prog", "read_ab", "--json",
 	       "--repeat", "2");
 	CHECK_EQ(r.status, 0);
 	CHECK_CONTAINS(r.out, "{\"repeat\":2,\"progs\":[{\"prog\":\"read_ab\",\"ns_per_run\":");
 	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
-	UARENA(&r, "bench", obj("loader_syscall_ctx"), "--prog", "read_ab");
+	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--prog", "read_ab");
 	CHECK_EQ(r.status, 1); /* nothing ran */
 
 	UARENA(&r, "bench", "--raw", bin, "--json", "--repeat", "4");

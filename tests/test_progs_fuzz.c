@@ -14,6 +14,7 @@
 #undef LLVMFuzzerTestOneInput
 
 #include "test.h"
+#include "util.h"
 
 #include <dirent.h>
 
@@ -163,11 +164,10 @@ TEST(progs_fuzz, elf_second_btf_section_is_refused)
  */
 TEST(progs_fuzz, arena_globals_with_segv_on_fault)
 {
-	char path[512], err[256] = "";
+	const char *path = ua_test_bpf_obj_built("loader_arena_segv");
 	struct ua_object *obj = NULL;
-	const char *dir = getenv("UA_BPF_DIR");
+	char err[256] = "";
 
-	snprintf(path, sizeof(path), "%s/loader_arena_segv.bpf.o", dir && *dir ? dir : "build/bpf");
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
 	REQUIRE_EQ(ua_object_open(path, &oo, &obj), 0);
 	struct ua_map *m = ua_object_find_map(obj, "arena");

@@ -15,6 +15,7 @@
  * callbacks in arena_loop: the twin loads without .BTF.ext).
  */
 #include "test.h"
+#include "util.h"
 
 #include "kernel.h"
 
@@ -36,8 +37,8 @@ typedef void (*prep_fn)(struct ua_object *obj);
 static void run_sequence(const char *obj_name, const char *const *progs, bool compare,
 			 prep_fn prep)
 {
-	char path[512], err[2048] = "", why[256], *report = NULL;
-	const char *dir = getenv("UA_BPF_DIR");
+	const char *path = ua_test_bpf_obj(obj_name);
+	char err[2048] = "", *report = NULL;
 	struct ua_object *obj = NULL;
 	struct ua_kdiff *d = NULL;
 	struct ua_kbpf_test_run kr = { 0 };
@@ -45,9 +46,7 @@ static void run_sequence(const char *obj_name, const char *const *progs, bool co
 	FILE *f;
 	int ret, n;
 
-	if (ua_kbpf_available(why, sizeof(why)) != 0)
-		SKIP("bpf(): %s", why);
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", dir && *dir ? dir : "build/bpf", obj_name);
+	ua_test_require_kbpf();
 	UA_OPTS(ua_object_open_opts, o, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = progs[1] ? NULL : progs[0]);
 	ret = ua_object_open(path, &o, &obj);

@@ -15,6 +15,7 @@
 
 #include "kernel.h"
 #include "test.h"
+#include "util.h"
 
 struct args {
 	int32_t a, b;
@@ -23,11 +24,10 @@ struct args {
 
 static struct ua_object *open_syscall_ctx(void)
 {
-	char path[512], err[256] = "";
-	const char *dir = getenv("UA_BPF_DIR");
+	const char *path = ua_test_bpf_obj_built("loader_syscall_ctx");
 	struct ua_object *obj = NULL;
+	char err[256] = "";
 
-	snprintf(path, sizeof(path), "%s/loader_syscall_ctx.bpf.o", dir && *dir ? dir : "build/bpf");
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
 	if (ua_object_open(path, &oo, &obj)) {
 		ua_test_fail(__FILE__, __LINE__, "open %s: %s", path, err);
@@ -86,10 +86,8 @@ TEST(progs_syscall, kernel_agrees_on_ctx_sizes)
 	static const char *const progs[] = { "read_ab", "write_out", "no_ctx", "ctx_on_one_path" };
 	static const uint32_t sizes[] = { 0, 4, 8, 12, 16 };
 	struct ua_object *obj;
-	char why[256] = "";
 
-	if (ua_kbpf_available(why, sizeof(why)))
-		SKIP("bpf(): %s", why);
+	ua_test_require_kbpf();
 	obj = open_syscall_ctx();
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct ua_kbpf_prog_attr pa = { .prog_type = UA_PROG_TYPE_SYSCALL,
@@ -128,11 +126,10 @@ TEST(progs_syscall, kernel_agrees_on_ctx_sizes)
 /* A store into .rodata is refused at load with the verifier's words; a reader loads alone. */
 TEST(progs_syscall, rodata_store_refused_at_load)
 {
-	char path[512], err[512] = "";
-	const char *dir = getenv("UA_BPF_DIR");
+	const char *path = ua_test_bpf_obj_built("loader_rodata_write");
 	struct ua_object *obj = NULL;
+	char err[512] = "";
 
-	snprintf(path, sizeof(path), "%s/loader_rodata_write.bpf.o", dir && *dir ? dir : "build/bpf");
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
 	CHECK_EQ(ua_object_open(path, &oo, &obj), -EACCES);
 	CHECK(obj == NULL);

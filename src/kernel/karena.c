@@ -125,9 +125,50 @@ static void emit_ldx_ctx(struct builder *b, uint8_t dst, uint8_t size, int16_t o
 	emit(b, UA_LDX | UA_MEM | size, dst, 6, off, 0);
 }
 
+static void emit_mov_imm(struct builder *b, uint8_t dst, int32_t imm)
+{
+	emit(b, UA_ALU64 | UA_MOV | UA_K, dst, 0, 0, imm);
+}
+
+static void emit_mov_reg(struct builder *b, uint8_t dst, uint8_t src)
+{
+	emit(b, UA_ALU64 | UA_MOV | UA_X, dst, src, 0, 0);
+}
+
+static void emit_stx_ctx(struct builder *b, uint8_t src, int16_t off)
+{
+	emit(b, UA_STX | UA_MEM | UA_DW, 6, src, off, 0);
+}
+
+/* An int kfunc return: only the low 32 bits of r0 are defined; sign-extend them. */
+static void emit_sext32_r0(struct builder *b)
+{
+	emit(b, UA_ALU64 | UA_LSH | UA_K, 0, 0, 0, 32);
+	emit(b, UA_ALU64 | UA_ARSH | UA_K, 0, 0, 0, 32);
+}
+
+/*
+ * The head of every loop: leave for done once i >= end (end is an unknown
+ * scalar to the verifier) or when may_goto's budget is spent.
+ */
+static void emit_loop_guard(struct builder *b, uint8_t i, uint8_t end, int done)
+{
+	emit_jmp(b, UA_JMP | UA_JGE | UA_X, i, end, 0, done);
+	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, done);
+}
+
+/* kfunc(arena, the page whose address is in addr_reg, 1 page): free or reserve one page. */
+static void emit_one_page_call(struct builder *b, int map_fd, int btf_id, uint8_t addr_reg)
+{
+	emit_ld_map_fd(b, 1, map_fd);
+	emit_mov_reg(b, 2, addr_reg);
+	emit_mov_imm(b, 3, 1);
+	emit_kfunc(b, btf_id);
+}
+
 static void emit_exit0(struct builder *b)
 {
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 0, 0, 0, 0);
+	emit_mov_imm(b, 0, 0);
 	emit(b, UA_JMP | UA_EXIT, 0, 0, 0, 0);
 }
 
@@ -152,22 +193,18 @@ static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 {
 	bind(b, L_LOOP);
 	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 9, 0, 0, 0);  /* i */
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 7, 0, 0, 0);  /* failed */
+	emit_mov_imm(b, 9, 0);  /* i */
+	emit_mov_imm(b, 7, 0);  /* failed */
 	bind(b, L_LOOP_HEAD);
-	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 9, 8, 0, L_LOOP_DONE);
-	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_LOOP_DONE);
+	emit_loop_guard(b, 9, 8, L_LOOP_DONE);
 	emit_ld_map_fd(b, 1, map_fd);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 2, 0, 0, 0);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 4, 0, 0, -1);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 5, 0, 0, 0);
+	emit_mov_imm(b, 2, 0);
+	emit_mov_imm(b, 3, 1);
+	emit_mov_imm(b, 4, -1);
+	emit_mov_imm(b, 5, 0);
 	emit_kfunc(b, k->alloc);
 	emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 0, 0, 0, L_LOOP_FAILED);
-	emit_ld_map_fd(b, 1, map_fd);
-	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 0, 0, 0);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
-	emit_kfunc(b, k->free);
+	emit_one_page_call(b, map_fd, k->free, 0);
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_LOOP_NEXT);
 	bind(b, L_LOOP_FAILED);
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 7, 0, 0, 1);
@@ -175,8 +212,8 @@ static void build_loop(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 9, 0, 0, 1);
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_LOOP_HEAD);
 	bind(b, L_LOOP_DONE);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 7, CTX_OFF(result), 0);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 9, CTX_OFF(cnt), 0);
+	emit_stx_ctx(b, 7, CTX_OFF(result));
+	emit_stx_ctx(b, 9, CTX_OFF(cnt));
 	emit_exit0(b);
 }
 
@@ -195,36 +232,28 @@ static void build_scan(struct builder *b, int map_fd, const struct kfunc_ids *k)
 	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));        /* pgoff */
 	emit_ldx_ctx(b, 9, UA_DW, CTX_OFF(node));       /* end */
 	bind(b, L_SCAN_HEAD);
-	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 8, 9, 0, L_SCAN_NONE);
-	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_SCAN_NONE);
-	emit(b, UA_ALU64 | UA_MOV | UA_X, 7, 8, 0, 0);
+	emit_loop_guard(b, 8, 9, L_SCAN_NONE);
+	emit_mov_reg(b, 7, 8);
 	emit(b, UA_ALU64 | UA_LSH | UA_K, 7, 0, 0, 12);
 	emit_ldx_ctx(b, 2, UA_DW, CTX_OFF(addr));       /* user-form base */
 	emit(b, UA_ALU64 | UA_ADD | UA_X, 7, 2, 0, 0);
-	emit_ld_map_fd(b, 1, map_fd);
-	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 7, 0, 0);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
-	emit_kfunc(b, k->reserve);
-	emit(b, UA_ALU64 | UA_LSH | UA_K, 0, 0, 0, 32);
-	emit(b, UA_ALU64 | UA_ARSH | UA_K, 0, 0, 0, 32);
+	emit_one_page_call(b, map_fd, k->reserve, 7);
+	emit_sext32_r0(b);
 	emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 0, 0, 0, L_SCAN_UNRESERVE);
 	emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 0, 0, -EBUSY, L_SCAN_FOUND);
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SCAN_HEAD);
 	bind(b, L_SCAN_UNRESERVE);
-	emit_ld_map_fd(b, 1, map_fd);
-	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 7, 0, 0);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 3, 0, 0, 1);
-	emit_kfunc(b, k->free);
+	emit_one_page_call(b, map_fd, k->free, 7);
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SCAN_HEAD);
 	bind(b, L_SCAN_FOUND);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(result), 0);
+	emit_stx_ctx(b, 8, CTX_OFF(result));
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 8, 0, 0, 1);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(cnt), 0);
+	emit_stx_ctx(b, 8, CTX_OFF(cnt));
 	emit_exit0(b);
 	bind(b, L_SCAN_NONE);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 8, CTX_OFF(cnt), 0);
+	emit_stx_ctx(b, 8, CTX_OFF(cnt));
 	emit(b, UA_ST | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), -1);
 	emit_exit0(b);
 }
@@ -235,19 +264,18 @@ static void build_sum(struct builder *b)
 	emit_ldx_ctx(b, 7, UA_DW, CTX_OFF(addr));
 	emit(b, UA_ALU64 | UA_MOV | UA_X, 7, 7, UA_ADDR_SPACE_CAST, UA_CAST_KERN);
 	emit_ldx_ctx(b, 8, UA_DW, CTX_OFF(cnt));
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 9, 0, 0, 0);  /* i */
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 0, 0, 0, 0);  /* sum */
+	emit_mov_imm(b, 9, 0);  /* i */
+	emit_mov_imm(b, 0, 0);  /* sum */
 	bind(b, L_SUM_HEAD);
-	emit_jmp(b, UA_JMP | UA_JGE | UA_X, 9, 8, 0, L_SUM_DONE);
-	emit_jmp(b, UA_JMP | UA_JCOND, 0, UA_MAY_GOTO, 0, L_SUM_DONE);
+	emit_loop_guard(b, 9, 8, L_SUM_DONE);
 	emit(b, UA_LDX | UA_MEM | UA_DW, 2, 7, 0, 0);
 	emit(b, UA_ALU64 | UA_ADD | UA_X, 0, 2, 0, 0);
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 7, 0, 0, 8);
 	emit(b, UA_ALU64 | UA_ADD | UA_K, 9, 0, 0, 1);
 	emit_jmp(b, UA_JMP | UA_JA, 0, 0, 0, L_SUM_HEAD);
 	bind(b, L_SUM_DONE);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 9, CTX_OFF(cnt), 0);
+	emit_stx_ctx(b, 0, CTX_OFF(result));
+	emit_stx_ctx(b, 9, CTX_OFF(cnt));
 	emit_exit0(b);
 }
 
@@ -260,11 +288,11 @@ static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *
 	for (int i = 0; i < MAX_LABELS; i++)
 		b->label_at[i] = -1;
 
-	emit(b, UA_ALU64 | UA_MOV | UA_X, 6, 1, 0, 0); /* r6 = ctx */
+	emit_mov_reg(b, 6, 1); /* r6 = ctx */
 	emit_ldx_ctx(b, 7, UA_DW, CTX_OFF(op));
 	for (int op = 0; op < (int)ARRAY_SIZE(dispatch); op++)
 		emit_jmp(b, UA_JMP | UA_JEQ | UA_K, 7, 0, op, dispatch[op]);
-	emit(b, UA_ALU64 | UA_MOV | UA_K, 0, 0, 0, 1); /* unknown op: retval 1 */
+	emit_mov_imm(b, 0, 1); /* unknown op: retval 1 */
 	emit(b, UA_JMP | UA_EXIT, 0, 0, 0, 0);
 
 	bind(b, L_ALLOC);
@@ -274,7 +302,7 @@ static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *
 	emit_ldx_ctx(b, 4, UA_DW, CTX_OFF(node));
 	emit_ldx_ctx(b, 5, UA_DW, CTX_OFF(flags_or_value));
 	emit_kfunc(b, k->alloc);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
+	emit_stx_ctx(b, 0, CTX_OFF(result));
 	emit_exit0(b);
 
 	bind(b, L_FREE);
@@ -289,17 +317,15 @@ static int build_program(struct builder *b, int map_fd, const struct kfunc_ids *
 	emit_ldx_ctx(b, 2, UA_DW, CTX_OFF(addr));
 	emit_ldx_ctx(b, 3, UA_W, CTX_OFF(cnt));
 	emit_kfunc(b, k->reserve);
-	/* An int return: only the low 32 bits of r0 are defined; sign-extend them. */
-	emit(b, UA_ALU64 | UA_LSH | UA_K, 0, 0, 0, 32);
-	emit(b, UA_ALU64 | UA_ARSH | UA_K, 0, 0, 0, 32);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
+	emit_sext32_r0(b);
+	emit_stx_ctx(b, 0, CTX_OFF(result));
 	emit_exit0(b);
 
 	bind(b, L_READ);
 	emit_ldx_ctx(b, 2, UA_DW, CTX_OFF(addr));
 	emit(b, UA_ALU64 | UA_MOV | UA_X, 2, 2, UA_ADDR_SPACE_CAST, UA_CAST_KERN);
 	emit(b, UA_LDX | UA_MEM | UA_DW, 0, 2, 0, 0);
-	emit(b, UA_STX | UA_MEM | UA_DW, 6, 0, CTX_OFF(result), 0);
+	emit_stx_ctx(b, 0, CTX_OFF(result));
 	emit_exit0(b);
 
 	bind(b, L_WRITE);
