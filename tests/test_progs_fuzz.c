@@ -180,3 +180,20 @@ TEST(progs_fuzz, arena_globals_with_segv_on_fault)
 	CHECK_EQ(*(int *)ua_arena_user_base(ua_map_arena(m)), 42); /* allocated, host-visible */
 	ua_object_close(obj);
 }
+
+/* Regression (fuzz_elf, UBSan): a .BTF.ext of type NOBITS has a size but no data to read. */
+TEST(progs_fuzz, elf_btf_ext_without_data_is_refused)
+{
+	size_t len = 0;
+	uint8_t *buf = ua_test_read_file("fuzz/corpus-elf/regress-btf-ext-nobits", &len);
+	struct ua_object *obj = NULL;
+	char err[256] = "";
+
+	if (!buf)
+		SKIP("no corpus at fuzz/corpus-elf (run from the source root)");
+	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err));
+	CHECK_EQ(ua_object_open_mem(buf, len, &oo, &obj), -EINVAL);
+	CHECK_STR(err, "btf: .BTF.ext shorter than its header");
+	CHECK(obj == NULL);
+	free(buf);
+}
