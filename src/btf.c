@@ -501,7 +501,7 @@ int ua_btf_ext_parse(const void *data, size_t size, const struct ua_btf *btf, ch
 	int ret;
 
 	*out = NULL;
-	if (size < min_hdr)
+	if (!data || size < min_hdr) /* no data: a NOBITS section claiming a size */
 		return ua_errf(err, err_sz, -EINVAL, "btf: .BTF.ext shorter than its header");
 	memcpy(&h, data, UA_MIN(size, sizeof(h)));
 	if (h.magic != UA_BTF_MAGIC || h.version != 1)

@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "helpers.h"
 #include "internal.h"
+#include "map.h"
 #include "probe.h"
 
 #define UA_HELPER_NAME_MAX 64
@@ -174,6 +175,23 @@ bool ua_helper_mem_ok(const struct ua_exec *ex, uint64_t addr, uint64_t size, bo
 	 * indistinguishable from stray ones.
 	 */
 	return !ex->bounds_check || (!ex->stack_hi && addr >> 32);
+}
+
+bool ua_helper_map_ok(const struct ua_exec *ex, uint64_t map)
+{
+	if (!map)
+		return false;
+	if (!ex->bounds_check)
+		return true;
+	for (size_t i = 0; ex->regions && i < ex->n_regions; i++) {
+		const struct ua_mem_region *r = &ex->regions[i];
+		uintptr_t sz = r->end - r->start;
+
+		if (r->start == map && !r->writable &&
+		    (sz == sizeof(struct ua_map) || sz == sizeof(struct ua_arena_map)))
+			return true;
+	}
+	return false;
 }
 
 /* The arena's user view is not kernel memory: bpf_probe_read_kernel fails there. */

@@ -49,6 +49,13 @@ extern const struct ua_helper_def ua_helpers_arena[];
 bool ua_helper_is_arena_ptr(const struct ua_exec *ex, uint64_t addr);
 bool ua_helper_mem_ok(const struct ua_exec *ex, uint64_t addr, uint64_t size, bool write);
 /*
+ * A map argument (r1 of the map and ring-buffer helpers) is what an ld_imm64
+ * BPF_PSEUDO_MAP_FD produced, which the kernel verifier guarantees. Without a
+ * verifier a program can pass anything, so a checked run accepts only the
+ * start of a read-only map-struct region the loader registered.
+ */
+bool ua_helper_map_ok(const struct ua_exec *ex, uint64_t map);
+/*
  * Copies size bytes from a program pointer: arena memory through the probe
  * path, host memory only when ua_helper_mem_ok(). Returns 0 or -EFAULT with
  * dst zeroed (bpf_probe_read_kernel semantics).

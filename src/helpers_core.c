@@ -120,9 +120,20 @@ struct iter_num_state {
 	int32_t cur, end;
 };
 
+/*
+ * The verifier only accepts an iterator (or irq flag) in a whole 8-byte stack
+ * slot ("cannot pass in iter at an offset=-4"); stack frames are 8-aligned, so a
+ * misaligned pointer is one the kernel would not have loaded. It is refused
+ * here rather than dereferenced (a misaligned struct access is UB in C).
+ */
+static bool stack_obj_misaligned(uint64_t it)
+{
+	return it % 8 != 0;
+}
+
 static struct iter_num_state *iter_state(struct ua_exec *ex, uint64_t it)
 {
-	if (!it || ua_helper_is_arena_ptr(ex, it) ||
+	if (!it || stack_obj_misaligned(it) || ua_helper_is_arena_ptr(ex, it) ||
 	    !ua_helper_mem_ok(ex, it, sizeof(struct iter_num_state), true))
 		return NULL;
 	return (struct iter_num_state *)(uintptr_t)it;
@@ -135,7 +146,7 @@ static uint64_t bpf_iter_num_new(struct ua_exec *ex, uint64_t it, uint64_t start
 	int32_t start = (int32_t)start64, end = (int32_t)end64;
 
 	if (!s)
-		return (uint64_t)-EFAULT;
+		return (uint64_t)(stack_obj_misaligned(it) ? -EINVAL : -EFAULT);
 	if (start > end) {
 		s->cur = s->end = 0;
 		return (uint64_t)-EINVAL;
@@ -209,7 +220,7 @@ static uint64_t bpf_preempt_enable(struct ua_exec *ex, uint64_t r1, uint64_t r2,
 static uint64_t bpf_local_irq_save(struct ua_exec *ex, uint64_t flags, uint64_t r2, uint64_t r3,
 				   uint64_t r4, uint64_t r5)
 {
-	if (!flags || ua_helper_is_arena_ptr(ex, flags) ||
+	if (!flags || stack_obj_misaligned(flags) || ua_helper_is_arena_ptr(ex, flags) ||
 	    !ua_helper_mem_ok(ex, flags, sizeof(uint64_t), true))
 		return 0;
 	*(uint64_t *)(uintptr_t)flags = ex->irq_depth++;
@@ -221,7 +232,7 @@ static uint64_t bpf_local_irq_restore(struct ua_exec *ex, uint64_t flags, uint64
 {
 	uint64_t level;
 
-	if (!flags || ua_helper_is_arena_ptr(ex, flags) ||
+	if (!flags || stack_obj_misaligned(flags) || ua_helper_is_arena_ptr(ex, flags) ||
 	    !ua_helper_mem_ok(ex, flags, sizeof(uint64_t), false))
 		return 0;
 	level = *(const uint64_t *)(uintptr_t)flags;

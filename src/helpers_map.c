@@ -2,7 +2,9 @@
 /*
  * Map and ring-buffer helpers: thin, checked adapters onto the map ops
  * (src/map.h). r1 is the struct ua_map an ld_imm64 BPF_PSEUDO_MAP_FD
- * produced; like the kernel verifier's CONST_PTR_TO_MAP it is trusted. Key
+ * produced (the kernel verifier's CONST_PTR_TO_MAP); with no verifier it is
+ * checked against the run's map regions (ua_helper_map_ok), as ring-buffer
+ * sample pointers are against writable memory. Key
  * and value pointers are checked (arena or readable host memory) and copied
  * in before the op, so a stray pointer yields -EFAULT instead of a crash.
  * Return values are the kernel's: lookup gives a value pointer or NULL,
@@ -51,7 +53,7 @@ static uint64_t bpf_map_lookup_elem(struct ua_exec *ex, uint64_t map, uint64_t k
 	struct staged k;
 	void *v;
 
-	if (!m || !m->ops->lookup || stage(ex, &k, key, m->key_size))
+	if (!ua_helper_map_ok(ex, map) || !m->ops->lookup || stage(ex, &k, key, m->key_size))
 		return 0;
 	v = m->ops->lookup(m, k.p, ex->cpu);
 	unstage(&k);
@@ -65,7 +67,7 @@ static uint64_t bpf_map_update_elem(struct ua_exec *ex, uint64_t map, uint64_t k
 	struct staged k, v;
 	int err;
 
-	if (!m)
+	if (!ua_helper_map_ok(ex, map))
 		return (uint64_t)-EINVAL;
 	if (!m->ops->update)
 		return (uint64_t)-EOPNOTSUPP;
@@ -88,7 +90,7 @@ static uint64_t bpf_map_delete_elem(struct ua_exec *ex, uint64_t map, uint64_t k
 	struct staged k;
 	int err;
 
-	if (!m)
+	if (!ua_helper_map_ok(ex, map))
 		return (uint64_t)-EINVAL;
 	if (!m->ops->delete)
 		return (uint64_t)-EOPNOTSUPP;
@@ -100,17 +102,25 @@ static uint64_t bpf_map_delete_elem(struct ua_exec *ex, uint64_t map, uint64_t k
 	return (uint64_t)(int64_t)err;
 }
 
-static struct ua_map *ringbuf_of(uint64_t map)
+static struct ua_map *ringbuf_of(const struct ua_exec *ex, uint64_t map)
 {
 	struct ua_map *m = (struct ua_map *)(uintptr_t)map;
 
-	return m && m->type == UA_MAP_RINGBUF ? m : NULL;
+	return ua_helper_map_ok(ex, map) && m->type == UA_MAP_RINGBUF ? m : NULL;
+}
+
+/* A sample's 8-byte header precedes it in writable (ring) memory, 8-aligned for its atomics. */
+static bool sample_ok(const struct ua_exec *ex, uint64_t sample)
+{
+	return sample >= UA_RINGBUF_HDR_SZ && (sample - UA_RINGBUF_HDR_SZ) % 8 == 0 &&
+	       !ua_helper_is_arena_ptr(ex, sample) &&
+	       ua_helper_mem_ok(ex, sample - UA_RINGBUF_HDR_SZ, UA_RINGBUF_HDR_SZ, true);
 }
 
 static uint64_t bpf_ringbuf_reserve(struct ua_exec *ex, uint64_t map, uint64_t size,
 				    uint64_t flags, uint64_t r4, uint64_t r5)
 {
-	struct ua_map *m = ringbuf_of(map);
+	struct ua_map *m = ringbuf_of(ex, map);
 
 	return m ? (uint64_t)(uintptr_t)ua_ringbuf_reserve(m, size, flags) : 0;
 }
@@ -118,7 +128,7 @@ static uint64_t bpf_ringbuf_reserve(struct ua_exec *ex, uint64_t map, uint64_t s
 static uint64_t bpf_ringbuf_submit(struct ua_exec *ex, uint64_t sample, uint64_t flags,
 				   uint64_t r3, uint64_t r4, uint64_t r5)
 {
-	if (sample)
+	if (sample_ok(ex, sample))
 		ua_ringbuf_submit((void *)(uintptr_t)sample, flags);
 	return 0;
 }
@@ -126,7 +136,7 @@ static uint64_t bpf_ringbuf_submit(struct ua_exec *ex, uint64_t sample, uint64_t
 static uint64_t bpf_ringbuf_discard(struct ua_exec *ex, uint64_t sample, uint64_t flags,
 				    uint64_t r3, uint64_t r4, uint64_t r5)
 {
-	if (sample)
+	if (sample_ok(ex, sample))
 		ua_ringbuf_discard((void *)(uintptr_t)sample, flags);
 	return 0;
 }
@@ -134,7 +144,7 @@ static uint64_t bpf_ringbuf_discard(struct ua_exec *ex, uint64_t sample, uint64_
 static uint64_t bpf_ringbuf_output(struct ua_exec *ex, uint64_t map, uint64_t data,
 				   uint64_t size, uint64_t flags, uint64_t r5)
 {
-	struct ua_map *m = ringbuf_of(map);
+	struct ua_map *m = ringbuf_of(ex, map);
 	struct staged d;
 	long ret;
 
@@ -152,7 +162,7 @@ static uint64_t bpf_ringbuf_output(struct ua_exec *ex, uint64_t map, uint64_t da
 static uint64_t bpf_ringbuf_query(struct ua_exec *ex, uint64_t map, uint64_t flags, uint64_t r3,
 				  uint64_t r4, uint64_t r5)
 {
-	struct ua_map *m = ringbuf_of(map);
+	struct ua_map *m = ringbuf_of(ex, map);
 
 	return m ? ua_ringbuf_query(m, flags) : 0;
 }

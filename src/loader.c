@@ -20,6 +20,7 @@
 #include "loader.h"
 
 #include "internal.h"
+#include <uarena/arena.h>
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -453,7 +454,15 @@ static int load_arena_image(struct ld_state *ld, const struct ua_elf_sec *s, boo
 		return LERR(ld, -E2BIG, "declared ARENA map size (%llu) is too small to hold %zu bytes "
 			    "of global __arena variables", (unsigned long long)size, s->size);
 	ld->obj->arena_data_off = at_end ? size - img : 0;
-	/* Written through the user view, so these pages count as allocated (spec §5). */
+	/*
+	 * The pages count as allocated (spec §5), as after libbpf's copy through
+	 * the user view. They are allocated first rather than by that copy's
+	 * faults: with BPF_F_SEGV_ON_FAULT a fault would kill this process.
+	 */
+	if (img && !ua_arena_alloc_pages(a->arena, (uint8_t *)a->mmaped + ld->obj->arena_data_off,
+					 (uint32_t)(img / 4096), -1, 0))
+		return LERR(ld, -ENOMEM, "cannot allocate %llu arena pages for global __arena "
+			    "variables", (unsigned long long)(img / 4096));
 	if (s->data)
 		memcpy((uint8_t *)a->mmaped + ld->obj->arena_data_off, s->data, s->size);
 	else
@@ -483,6 +492,8 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 			continue; /* attached below, once every target is known */
 		}
 		if (!strcmp(s.name, ".BTF")) {
+			if (ld->btf) /* which one would the types come from? */
+				return LERR(ld, -EINVAL, "section %zu: a second .BTF section", i);
 			ret = ua_btf_parse(s.data, s.size, NULL, ld->err, ld->err_sz, &ld->btf);
 			if (ret)
 				return ret;
@@ -492,6 +503,15 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 					    s.name, s.size);
 			ld->secs[i].kind = LD_SEC_PROG;
 			ld->secs[i].insns = s.data;
+			/* A hand-made ELF (or a buffer at an odd address) can place code at
+			 * any offset; instructions are read as structs, so copy them. */
+			if ((uintptr_t)s.data % _Alignof(struct ua_insn)) {
+				ld->secs[i].insns_copy = malloc(s.size ? s.size : 1);
+				if (!ld->secs[i].insns_copy)
+					return -ENOMEM;
+				memcpy(ld->secs[i].insns_copy, s.data, s.size);
+				ld->secs[i].insns = ld->secs[i].insns_copy;
+			}
 			ld->secs[i].n_insns = s.size / sizeof(struct ua_insn);
 		} else if (!strcmp(s.name, ".maps")) {
 			ld->maps_sec = i;
@@ -514,6 +534,8 @@ static int classify_sections(struct ld_state *ld, const struct ua_object_open_op
 			continue;
 		if (!ld->btf)
 			return LERR(ld, -EINVAL, ".BTF.ext without .BTF");
+		if (ld->btf_ext)
+			return LERR(ld, -EINVAL, "section %zu: a second .BTF.ext section", i);
 		ret = ua_btf_ext_parse(s.data, s.size, ld->btf, ld->err, ld->err_sz, &ld->btf_ext);
 		if (ret)
 			return ret;
@@ -635,6 +657,8 @@ static void ld_cleanup(struct ld_state *ld)
 {
 	ua_btf_ext_free(ld->btf_ext);
 	ua_btf_free(ld->btf);
+	for (size_t i = 0; ld->secs && i < ld->elf.n_sections; i++)
+		free(ld->secs[i].insns_copy);
 	ua_elf_close(&ld->elf);
 	free(ld->secs);
 	free(ld->map_syms);

@@ -47,6 +47,7 @@ struct ua_program {
 	struct ua_prog *prog;   /* prepared; NULL if not prepared */
 	bool uses_arena;
 	bool autoload;          /* false for SEC("?...") */
+	uint32_t max_ctx_offset; /* syscall programs: ctx bytes the entry function touches */
 	/* raw programs own these (objects keep them in struct ua_object) */
 	ua_trace_fn trace;
 	void *trace_ctx;
@@ -70,6 +71,7 @@ struct ua_object {
 	ua_trace_fn trace;
 	void *trace_ctx;
 	const struct ua_helpers *helpers;    /* embedder's helpers, before the built-ins */
+	struct ua_arena *raw_arena;          /* raw programs: the caller's arena (not owned) */
 	struct ua_mem_region *regions;       /* map values + map structs, for bounds checks */
 	size_t n_regions;
 	/* CPU id pool for concurrent test runs */
@@ -102,6 +104,7 @@ struct ld_sec {
 	const char *name;
 	const struct ua_insn *insns; /* LD_SEC_PROG */
 	size_t n_insns;
+	struct ua_insn *insns_copy;  /* owned aligned copy when the ELF data was misaligned */
 	size_t rel_idx;              /* ELF index of its SHT_REL section, 0 = none */
 	int map_idx;                 /* LD_SEC_DATA */
 };

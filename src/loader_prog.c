@@ -435,13 +435,13 @@ static int ctx_successors(const struct ua_insn *insns, size_t n, size_t i, size_
 }
 
 /*
- * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
- * Without a verifier, a must-dataflow over the entry function finds the
- * registers that hold the ctx on every path: r1 at entry, copies (mov64,
- * spill/fill of 8-byte stack slots) propagate it, any other write or a call
- * kills it. Only loads whose base is the ctx on all paths are rewritten.
+ * Which registers/slots hold the ctx before each insn of the entry function:
+ * r1 at entry; copies (mov64, spill/fill of 8-byte stack slots) propagate
+ * it, any other write or a call kills it. must: on every path (meet =
+ * intersection); else on some path (meet = union). Returns -ENOMEM or 0.
  */
-static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+static int ctx_dataflow(const struct ua_insn *insns, size_t n, bool must, struct ctx_state **st_out,
+			bool **reached_out)
 {
 	struct ctx_state *st = calloc(n ? n : 1, sizeof(*st));
 	bool *reached = calloc(n ? n : 1, sizeof(*reached));
@@ -467,7 +467,10 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 			out = ctx_transfer(&insns[i], st[i]);
 			for (int k = ctx_successors(insns, n, i, succ); k-- > 0;) {
 				struct ctx_state *t = &st[succ[k]];
-				struct ctx_state m = { t->slots & out.slots, t->regs & out.regs };
+				struct ctx_state m = must ? (struct ctx_state){ t->slots & out.slots,
+										t->regs & out.regs }
+							  : (struct ctx_state){ t->slots | out.slots,
+										t->regs | out.regs };
 
 				if (!reached[succ[k]]) {
 					*t = out;
@@ -479,6 +482,25 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 			}
 		}
 	}
+	*st_out = st;
+	*reached_out = reached;
+	return 0;
+}
+
+/*
+ * Turns `rX = *(u32 *)(ctx + data)` into a 64-bit load of the real pointer.
+ * Without a verifier, a must-dataflow over the entry function finds the
+ * registers that hold the ctx on every path; only loads whose base is the
+ * ctx on all paths are rewritten.
+ */
+static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, size_t n)
+{
+	struct ctx_state *st;
+	bool *reached;
+	int ret = ctx_dataflow(insns, n, true, &st, &reached);
+
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++) {
 		struct ua_insn *in = &insns[i];
 		int slot;
@@ -491,6 +513,132 @@ static int rewrite_ctx_loads(struct ua_program *prog, struct ua_insn *insns, siz
 	}
 	free(st);
 	free(reached);
+	return 0;
+}
+
+static int access_size(uint8_t code)
+{
+	switch (UA_SIZE(code)) {
+	case UA_B: return 1;
+	case UA_H: return 2;
+	case UA_W: return 4;
+	default: return 8;
+	}
+}
+
+/*
+ * The verifier's prog->aux->max_ctx_offset: the end of the furthest ctx byte
+ * a load or store may touch (the kernel refuses a syscall test run whose
+ * ctx_size_in is smaller). Accesses through the ctx on any path of the
+ * entry function count; ones in subprograms or through helpers do not.
+ */
+static int ctx_max_offset(const struct ua_insn *insns, size_t n, uint32_t *max_off)
+{
+	struct ctx_state *st;
+	bool *reached;
+	int ret = ctx_dataflow(insns, n, false, &st, &reached);
+
+	if (ret)
+		return ret;
+	*max_off = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code), mode = UA_MODE(in->code);
+		int base = cls == UA_LDX ? in->src_reg : in->dst_reg;
+		int64_t end = (int64_t)in->off + access_size(in->code);
+
+		if (!reached[i] || !(st[i].regs & (1u << base)) ||
+		    !(cls == UA_LDX || cls == UA_ST || cls == UA_STX) ||
+		    (mode != UA_MEM && mode != UA_MEMSX))
+			continue;
+		if (end > (int64_t)*max_off)
+			*max_off = (uint32_t)end;
+	}
+	free(st);
+	free(reached);
+	return 0;
+}
+
+/*
+ * Stores into a BPF_F_RDONLY_PROG map (.rodata, .kconfig) through the
+ * address an ld_imm64 produced: the verifier refuses the program at load
+ * ("write into map forbidden"), so the loader does too, instead of letting
+ * the run fault later. A forward scan tracks which registers hold such an
+ * address (+ constant offset); everything is forgotten at jump targets and
+ * calls, so only stores that are certain are reported (others still fault
+ * at run time: the region is read-only).
+ */
+struct rdonly_base {
+	int map;     /* map index, -1 = not a read-only map address */
+	int64_t off;
+};
+
+static int check_rdonly_stores(struct ld_state *ld, const struct ua_program *prog)
+{
+	const struct ua_insn *insns = prog->insns;
+	size_t n = prog->n_insns;
+	struct rdonly_base reg[UA_MAX_BPF_REG];
+	bool *target = calloc(n ? n : 1, sizeof(*target));
+
+	if (!target)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t cls = UA_CLASS(insns[i].code);
+
+		if ((cls == UA_JMP || cls == UA_JMP32) && UA_OP(insns[i].code) != UA_CALL &&
+		    UA_OP(insns[i].code) != UA_EXIT) {
+			int64_t t = (int64_t)i + 1 +
+				    (cls == UA_JMP32 && UA_OP(insns[i].code) == UA_JA ? insns[i].imm
+										  : insns[i].off);
+			if (t >= 0 && (size_t)t < n)
+				target[t] = true;
+		}
+	}
+	for (int r = 0; r < UA_MAX_BPF_REG; r++)
+		reg[r].map = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct ua_insn *in = &insns[i];
+		uint8_t cls = UA_CLASS(in->code), dst = in->dst_reg & 0xf;
+
+		if (target[i])
+			for (int r = 0; r < UA_MAX_BPF_REG; r++)
+				reg[r].map = -1;
+		if (dst >= UA_MAX_BPF_REG)
+			continue;
+		if (in->code == INSN_LD_IMM64 && i + 1 < n) {
+			const struct ua_map *m = in->src_reg == UA_PSEUDO_MAP_VALUE && in->imm >= 0 &&
+							 (size_t)in->imm < ld->obj->n_maps
+						 ? ld->obj->maps[in->imm] : NULL;
+
+			reg[dst] = (struct rdonly_base){ m && (m->map_flags & (1U << 7)) ? in->imm : -1,
+							 (uint32_t)in[1].imm };
+			i++;
+		} else if ((cls == UA_ST || cls == UA_STX) && reg[dst].map >= 0 &&
+			   (UA_MODE(in->code) == UA_MEM || UA_MODE(in->code) == UA_ATOMIC)) {
+			const struct ua_map *m = ld->obj->maps[reg[dst].map];
+			int size = access_size(in->code);
+
+			free(target);
+			return LERR(ld, -EACCES, "prog '%s' insn %zu: write into map forbidden, "
+				    "value_size=%u off=%lld size=%d (map %s is read-only for programs)",
+				    prog->name, i, m->value_size, (long long)(reg[dst].off + in->off),
+				    size, m->name);
+		} else if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
+			reg[dst] = in->src_reg < UA_MAX_BPF_REG ? reg[in->src_reg]
+								 : (struct rdonly_base){ -1, 0 };
+		} else if (in->code == (UA_ALU64 | UA_ADD | UA_K) && reg[dst].map >= 0) {
+			reg[dst].off += in->imm;
+		} else if (in->code == INSN_CALL) {
+			for (int r = 0; r <= 5; r++)
+				reg[r].map = -1;
+		} else if (cls == UA_ALU || cls == UA_ALU64 || cls == UA_LDX || cls == UA_LD ||
+			   (cls == UA_STX && UA_MODE(in->code) == UA_ATOMIC)) {
+			reg[cls == UA_STX ? 0 : dst].map = -1; /* cmpxchg/fetch write r0/src */
+			if (cls == UA_STX && in->src_reg < UA_MAX_BPF_REG)
+				reg[in->src_reg].map = -1;
+		}
+	}
+	free(target);
 	return 0;
 }
 
@@ -515,6 +663,11 @@ int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog)
 	}
 	prog->insns = lk.out;
 	prog->n_insns = lk.n_out;
+	if ((ret = check_rdonly_stores(ld, prog)))
+		return ret;
+	if (prog->type == UA_PROG_TYPE_SYSCALL &&
+	    (ret = ctx_max_offset(prog->insns, prog->sec_len, &prog->max_ctx_offset)))
+		return ret;
 	if (prog->type == UA_PROG_TYPE_XDP || prog->type == UA_PROG_TYPE_SCHED_CLS ||
 	    prog->type == UA_PROG_TYPE_SCHED_ACT || prog->type == UA_PROG_TYPE_SOCKET_FILTER)
 		return rewrite_ctx_loads(prog, prog->insns, prog->sec_len);
@@ -588,7 +741,7 @@ int ua_loader_prepare_prog(struct ua_object *obj, struct ua_program *prog, char 
 		.kfunc = resolve_kfunc,
 		.ld_imm64 = resolve_ld_imm64,
 		.ctx = prog,
-		.has_arena = obj && obj->arena,
+		.has_arena = obj && (obj->arena || obj->raw_arena),
 	};
 	char perr[200] = "";
 	int ret = ua_prog_prepare(prog->insns, prog->n_insns, &res, perr, sizeof(perr), &prog->prog);

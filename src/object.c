@@ -217,6 +217,8 @@ struct run_env {
 	uint64_t ctx[CTX_BUF_SZ / 8];
 	uint8_t *big_ctx;  /* non-packet ctx_in, copied (the kernel copies it too) */
 	uint32_t ctx_len;  /* bytes of context handed back in ctx_out */
+	bool raw_conv;     /* raw convention (r1 = data, r2 = length) */
+	uint32_t raw_len;  /* its bytes of pkt, handed back in data_out */
 };
 
 static int trace_to_sink(struct ua_exec *ex, const char *msg, size_t len)
@@ -305,7 +307,15 @@ static int run_once_loop(struct ua_program *p, struct ua_exec *ex, struct run_en
 
 static int copy_out(struct run_env *env, struct ua_test_run_opts *o, char *err, size_t err_sz)
 {
-	if (env->pkt && o->data_out) {
+	if (env->raw_conv && o->data_out) {
+		uint32_t cap = o->data_size_out;
+
+		o->data_size_out = env->raw_len;
+		memcpy(o->data_out, env->pkt, UA_MIN(cap, env->raw_len));
+		if (env->raw_len > cap)
+			return ua_errf(err, err_sz, -ENOSPC, "run: data_out holds %u of %u bytes", cap,
+				       env->raw_len);
+	} else if (env->pkt && o->data_out) {
 		uint8_t *ctx8 = (uint8_t *)env->ctx;
 		uint64_t d, de;
 
@@ -352,6 +362,7 @@ static int setup_input(struct run_env *env, const struct ua_test_run_opts *o, ui
 			return ua_errf(err, err_sz, ret, "run: prog '%s': packet programs need data_in "
 				       "of at least 14 bytes", p->name);
 	} else if (!p->sec_name[0] || !strcmp(p->sec_name, ".text")) {
+		env->raw_conv = true;
 		if (!o->data_in || !o->data_size_in)
 			return 0;
 		env->pkt_map_sz = UA_ROUND_UP((size_t)o->data_size_in, 4096);
@@ -363,6 +374,7 @@ static int setup_input(struct run_env *env, const struct ua_test_run_opts *o, ui
 		}
 		memcpy(env->pkt, o->data_in, o->data_size_in);
 		add_region(env, env->pkt, env->pkt_map_sz, true);
+		env->raw_len = o->data_size_in;
 		args[0] = (uintptr_t)env->pkt;
 		args[1] = o->data_size_in;
 	} else if (o->ctx_in && o->ctx_size_in) {
@@ -400,8 +412,8 @@ static int run_with_cpu(struct run_env *env, struct ua_test_run_opts *o, const u
 	ex.n_regions = obj->n_regions + env->n_regions;
 	ex.user = env;
 	ex.trace = trace_to_sink;
-	if (obj->arena) {
-		ex.arena = obj->arena->arena;
+	if (obj->arena || obj->raw_arena) {
+		ex.arena = obj->arena ? obj->arena->arena : obj->raw_arena;
 		ex.arena_base = ua_arena_prog_base(ex.arena);
 	}
 	int repeat = o->repeat > 0 ? o->repeat : 1;
@@ -436,6 +448,11 @@ int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *o)
 	if (o->ctx_size_in > CTX_MAX_IN || (o->ctx_size_in && !o->ctx_in) ||
 	    (is_packet_prog(p->type) && o->ctx_size_in > UA_CTX_PUBLIC_MAX))
 		return ua_errf(err, err_sz, -EINVAL, "run: bad ctx_in (%u bytes)", o->ctx_size_in);
+	/* bpf_prog_test_run_syscall: the ctx must cover every byte the program may touch. */
+	if (p->type == UA_PROG_TYPE_SYSCALL && o->ctx_size_in < p->max_ctx_offset)
+		return ua_errf(err, err_sz, -EINVAL, "run: prog '%s' accesses ctx up to byte %u but "
+			       "ctx_size_in is %u (the kernel refuses this run)", p->name,
+			       p->max_ctx_offset, o->ctx_size_in);
 	if (o->flags & UA_F_TEST_RUN_JIT) {
 		ret = ua_prog_enable_jit(p->prog, err, err_sz);
 		if (ret)
@@ -493,9 +510,13 @@ int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_r
 	obj->nr_cpus = ncpu > 0 ? (uint32_t)ncpu : 1;
 	obj->trace = OPTS_GET(opts, trace, NULL);
 	obj->trace_ctx = OPTS_GET(opts, trace_ctx, NULL);
+	obj->helpers = OPTS_GET(opts, helpers, NULL);
+	obj->raw_arena = OPTS_GET(opts, arena, NULL);
 	obj->cpu_busy = calloc(obj->nr_cpus, sizeof(bool));
 	p->obj = obj;
-	p->name = strdup("raw");
+	const char *name = OPTS_GET(opts, name, NULL);
+
+	p->name = strdup(name ? name : "raw");
 	p->sec_name = strdup("");
 	p->insns = malloc(n * sizeof(*insns));
 	if (!obj->cpu_busy || !p->name || !p->sec_name || !p->insns) {

@@ -157,6 +157,39 @@ TEST(helpers, iter_num_ranges_like_the_kernel)
 	CHECK_EQ(call(&ex, "bpf_iter_num_next", P(&outside), 0, 0, 0, 0), 0);
 }
 
+/*
+ * Regression (loader fuzzing, UBSan): a program passing r10 - 4 as the
+ * iterator made bpf_iter_num_* access a misaligned struct. The kernel's
+ * verifier refuses such a slot with -EINVAL; so does new() here, writing
+ * nothing, and next()/destroy() leave the bytes alone.
+ */
+TEST(helpers, iter_num_misaligned_stack_slot_is_einval)
+{
+	struct ua_exec ex;
+	uint8_t *slot = (uint8_t *)&fake_stack[2];
+
+	exec_init(&ex);
+	memset(fake_stack, 0xab, sizeof(fake_stack));
+	for (int mis = 1; mis < 8; mis++) {
+		uint64_t it = P(slot + mis);
+
+		CHECK_EQ((int64_t)call(&ex, "bpf_iter_num_new", it, 0, 3, 0, 0), -EINVAL);
+		CHECK_EQ(call(&ex, "bpf_iter_num_next", it, 0, 0, 0, 0), 0);
+		call(&ex, "bpf_iter_num_destroy", it, 0, 0, 0, 0);
+		call(&ex, "bpf_local_irq_save", it, 0, 0, 0, 0);
+		call(&ex, "bpf_local_irq_restore", it, 0, 0, 0, 0);
+	}
+	for (size_t i = 0; i < sizeof(fake_stack); i++)
+		CHECK_EQ(((uint8_t *)fake_stack)[i], 0xab);
+	CHECK_EQ(ex.irq_depth, 0);
+	/* The aligned slot next to it still works. */
+	CHECK_EQ((int64_t)call(&ex, "bpf_iter_num_new", P(slot), 7, 8, 0, 0), 0);
+	int32_t *v = (int32_t *)(uintptr_t)call(&ex, "bpf_iter_num_next", P(slot), 0, 0, 0, 0);
+	REQUIRE(v != NULL);
+	CHECK_EQ(*v, 7);
+	memset(fake_stack, 0, sizeof(fake_stack));
+}
+
 static int fmt(char *out, size_t out_sz, const char *f, uint64_t a, uint64_t b, uint64_t c)
 {
 	struct ua_exec ex;
@@ -362,8 +395,23 @@ TEST(helpers, arena_kfuncs_and_probe_read_through_arena)
 	ua_arena_destroy(a);
 }
 
+/* Registers a map the way the loader does: its struct read-only, its storage writable. */
+static void exec_add_map(struct ua_exec *ex, struct ua_mem_region *regions, size_t *n,
+			 struct ua_map *m)
+{
+	regions[(*n)++] = (struct ua_mem_region){ (uintptr_t)m, (uintptr_t)m + sizeof(*m), false };
+	if (m->value_mem)
+		regions[(*n)++] = (struct ua_mem_region){
+			(uintptr_t)m->value_mem, (uintptr_t)m->value_mem + m->value_mem_sz, true
+		};
+	ex->regions = regions;
+	ex->n_regions = *n;
+}
+
 TEST(helpers, map_helpers_on_a_hash_map)
 {
+	struct ua_mem_region regions[4];
+	size_t n_regions = 0;
 	struct ua_map_def def = { .name = "h", .type = UA_MAP_HASH, .key_size = 4,
 				  .value_size = 8, .max_entries = 2, .nr_cpus = 1 };
 	struct ua_exec ex;
@@ -376,6 +424,15 @@ TEST(helpers, map_helpers_on_a_hash_map)
 	REQUIRE_EQ(ua_map_create(&def, err, sizeof(err), &m), 0);
 	exec_init(&ex);
 	*key = 7;
+	/* A map the run does not know (no verifier vouches for r1): refused. */
+	CHECK_EQ(call(&ex, "bpf_map_lookup_elem", P(m), P(key), 0, 0, 0), 0);
+	CHECK_EQ((int64_t)call(&ex, "bpf_map_update_elem", P(m), P(key), P(val), 0, 0), -EINVAL);
+	CHECK_EQ((int64_t)call(&ex, "bpf_map_update_elem", P(m) + 1, P(key), P(val), 0, 0),
+		 -EINVAL);
+	exec_add_map(&ex, regions, &n_regions, m);
+	CHECK_EQ((int64_t)call(&ex, "bpf_map_update_elem", P(m) + 8, P(key), P(val), 0, 0),
+		 -EINVAL);
+	CHECK_EQ((int64_t)call(&ex, "bpf_map_delete_elem", P(key), P(key), 0, 0, 0), -EINVAL);
 	*val = 0xabcdef;
 	CHECK_EQ(call(&ex, "bpf_map_lookup_elem", P(m), P(key), 0, 0, 0), 0);
 	CHECK_EQ((int64_t)call(&ex, "bpf_map_update_elem", P(m), P(key), P(val), 0, 0), 0);
@@ -412,6 +469,8 @@ TEST(helpers, ringbuf_helpers)
 	struct ua_map_def def = { .name = "rb", .type = UA_MAP_RINGBUF, .max_entries = 4096 };
 	struct ua_map_def hdef = { .name = "h", .type = UA_MAP_HASH, .key_size = 4,
 				   .value_size = 8, .max_entries = 2, .nr_cpus = 1 };
+	struct ua_mem_region regions[4];
+	size_t n_regions = 0;
 	struct ua_exec ex;
 	struct ua_map *rb, *h;
 	char err[128];
@@ -421,6 +480,14 @@ TEST(helpers, ringbuf_helpers)
 	REQUIRE_EQ(ua_map_create(&def, err, sizeof(err), &rb), 0);
 	REQUIRE_EQ(ua_map_create(&hdef, err, sizeof(err), &h), 0);
 	exec_init(&ex);
+	CHECK_EQ(call(&ex, "bpf_ringbuf_reserve", P(rb), 16, 0, 0, 0), 0); /* not registered */
+	exec_add_map(&ex, regions, &n_regions, rb);
+	exec_add_map(&ex, regions, &n_regions, h);
+	/* A sample pointer outside writable memory, or misaligned: ignored, not written. */
+	uint64_t stray[2] = { 0x5555, 0x6666 };
+	call(&ex, "bpf_ringbuf_submit", P(&stray[1]), 0, 0, 0, 0);
+	call(&ex, "bpf_ringbuf_discard", P(&fake_stack[1]) + 3, 0, 0, 0, 0);
+	CHECK_EQ(stray[0], 0x5555);
 	s = (uint8_t *)(uintptr_t)call(&ex, "bpf_ringbuf_reserve", P(rb), 16, 0, 0, 0);
 	REQUIRE(s != NULL);
 	s[0] = 7;

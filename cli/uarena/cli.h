@@ -29,8 +29,18 @@ int ua_cmd_run(int argc, char **argv);
 int ua_cmd_maps(int argc, char **argv);
 int ua_cmd_demo(int argc, char **argv);
 int ua_cmd_diff(int argc, char **argv);
+int ua_cmd_bench(int argc, char **argv);
 /* ELF objects for `uarena disasm`: per-program listing (cmd_disasm_elf.c). */
 int ua_cli_disasm_elf(const char *path, const uint8_t *buf, size_t len, bool no_opcode);
+
+/* `uarena run --raw`: a flat instruction image, or an ELF's section (NULL =
+ * .text), loaded as a raw program; with arena_pages, on a new arena of that
+ * many pages (*arena, destroy it after the program). Returns an exit code,
+ * messages on stderr. */
+struct ua_program;
+struct ua_arena;
+int ua_cli_load_raw(const char *path, const char *section, uint32_t arena_pages,
+		    struct ua_program **out, struct ua_arena **arena);
 
 /* Reads a whole file ("-" = stdin) into a NUL-terminated malloc'd buffer
  * (*len excludes the NUL). Returns 0 or a negative errno. */

@@ -2,6 +2,7 @@
 /*
  * `uarena run OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N]
  *              [--interp|--jit] [--json]`
+ * `uarena run --raw FILE.bin|OBJ [--section NAME] [--data FILE] [--repeat N] [--json]`
  *
  * BPF_PROG_TEST_RUN from the command line, over the public API only: opens
  * the object (preparing just the chosen program, so an unsupported sibling
@@ -9,6 +10,8 @@
  * return value, the average duration and the output packet. bpf_printk
  * lines go to stderr. --json prints one object for scripts:
  *   {"prog":"x","retval":0,"duration_ns":12,"repeat":1,"data_out":"0a0b.."}
+ * --raw runs bare instructions instead (cmd_run_raw.c): r1 = the --data
+ * buffer, r2 = its length; the buffer as the program left it is printed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,9 +26,10 @@
 #include "cli.h"
 
 struct run_cli {
-	const char *obj_path, *prog, *data_path, *ctx_path;
+	const char *obj_path, *prog, *data_path, *ctx_path, *section;
 	int repeat;
-	bool json, jit;
+	uint32_t arena_pages;
+	bool json, jit, raw;
 };
 
 static void run_usage(FILE *out)
@@ -33,9 +37,15 @@ static void run_usage(FILE *out)
 	fprintf(out,
 		"usage: uarena run OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N]\n"
 		"                  [--interp|--jit] [--json]\n"
+		"       uarena run --raw FILE.bin|OBJ [--section NAME] [--arena PAGES] [--data FILE]\n"
+		"                  [--repeat N] [--json]\n"
 		"  Runs one program of a BPF object (default: the first) once or N times.\n"
 		"  --data FILE  packet input for xdp/tc/socket programs (output is printed)\n"
 		"  --ctx FILE   context bytes (r1) for other programs\n"
+		"  --raw        bare instructions (a flat .bin, or an ELF section as is):\n"
+		"               r1 = the --data buffer, r2 = its length (ubpf/rbpf convention)\n"
+		"  --section S  with --raw on an ELF object: the section to run (default .text)\n"
+		"  --arena N    with --raw: give the program an arena of N pages\n"
 		"  --repeat N   run N times; duration is the average per run\n"
 		"  --jit        run on the x86-64 JIT (programs it cannot run are interpreted)\n"
 		"  --json       machine-readable output\n");
@@ -48,6 +58,8 @@ static int parse_run_args(int argc, char **argv, struct run_cli *cli)
 		{ "ctx", required_argument, NULL, 'c' },    { "repeat", required_argument, NULL, 'r' },
 		{ "interp", no_argument, NULL, 'i' },       { "jit", no_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },         { "help", no_argument, NULL, 'h' },
+		{ "raw", no_argument, NULL, 'R' },          { "section", required_argument, NULL, 's' },
+		{ "arena", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -63,6 +75,20 @@ static int parse_run_args(int argc, char **argv, struct run_cli *cli)
 		case 'i': cli->jit = false; break;
 		case 'j': cli->jit = true; break;
 		case 'J': cli->json = true; break;
+		case 'R': cli->raw = true; break;
+		case 's': cli->section = optarg; break;
+		case 'a': {
+			unsigned long pages;
+
+			errno = 0;
+			pages = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' || pages == 0 || pages > UINT32_MAX) {
+				fprintf(stderr, "uarena run: --arena needs a positive page count\n");
+				return UA_EXIT_USAGE;
+			}
+			cli->arena_pages = (uint32_t)pages;
+			break;
+		}
 		case 'r':
 			errno = 0;
 			cli->repeat = (int)strtol(optarg, &end, 10);
@@ -80,6 +106,11 @@ static int parse_run_args(int argc, char **argv, struct run_cli *cli)
 		return UA_EXIT_USAGE;
 	}
 	cli->obj_path = argv[optind];
+	if (cli->raw ? (cli->prog || cli->ctx_path) : (cli->section || cli->arena_pages)) {
+		fprintf(stderr, "uarena run: %s\n", cli->raw ? "--prog and --ctx do not apply to --raw"
+							    : "--section and --arena need --raw");
+		return UA_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -125,10 +156,8 @@ static int report(const struct run_cli *cli, const char *name, const struct ua_t
 	return UA_EXIT_OK;
 }
 
-static int run_one(const struct run_cli *cli, struct ua_object *obj)
+static int run_one(const struct run_cli *cli, struct ua_program *p)
 {
-	struct ua_program *p = cli->prog ? ua_object_find_program(obj, cli->prog)
-					 : ua_object_next_program(obj, NULL);
 	uint8_t *data = NULL, *ctx = NULL, *out = NULL;
 	size_t data_len = 0, ctx_len = 0, out_cap = 0;
 	char err[512] = "";
@@ -183,6 +212,18 @@ int ua_cmd_run(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? UA_EXIT_OK : ret;
+	if (cli.raw) {
+		struct ua_program *raw = NULL;
+		struct ua_arena *arena = NULL;
+
+		ret = ua_cli_load_raw(cli.obj_path, cli.section, cli.arena_pages, &raw, &arena);
+		if (ret)
+			return ret;
+		ret = run_one(&cli, raw);
+		ua_program_free_raw(raw);
+		ua_arena_destroy(arena);
+		return ret;
+	}
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = sizeof(err),
 		.only_prog = cli.prog);
 	ret = ua_object_open(cli.obj_path, &oo, &obj);
@@ -190,7 +231,8 @@ int ua_cmd_run(int argc, char **argv)
 		fprintf(stderr, "uarena run: %s: %s\n", cli.obj_path, err[0] ? err : ua_strerror(ret));
 		return UA_EXIT_FAIL;
 	}
-	ret = run_one(&cli, obj);
+	ret = run_one(&cli, cli.prog ? ua_object_find_program(obj, cli.prog)
+				     : ua_object_next_program(obj, NULL));
 	ua_object_close(obj);
 	return ret;
 }

@@ -14,7 +14,8 @@ static const struct ua_cli_cmd commands[] = {
 	{ "disasm", "[--hex] [--no-opcode] [--syntax kernel|conformance] FILE|-",
 	  "disassemble raw BPF instructions",
 	  ua_cmd_disasm },
-	{ "run", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]",
+	{ "run", "OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]\n"
+		 "           run --raw FILE.bin|OBJ [--section NAME] [--arena N] [--data FILE] ...",
 	  "run a program of a BPF object (BPF_PROG_TEST_RUN)", ua_cmd_run },
 	{ "maps", "OBJ [--run PROG] [--json]", "list an object's maps and their contents",
 	  ua_cmd_maps },
@@ -22,6 +23,8 @@ static const struct ua_cli_cmd commands[] = {
 	  ua_cmd_demo },
 	{ "diff", "OBJ [--prog NAME | --all] [--data FILE] [--ctx FILE] [--cpu N] [--json]",
 	  "run a program in uarena and in the kernel, print the differences", ua_cmd_diff },
+	{ "bench", "[--raw] OBJ|FILE.bin [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--json]",
+	  "time repeated test runs of each program (ns per run)", ua_cmd_bench },
 };
 
 static void usage(FILE *out)

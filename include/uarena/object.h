@@ -15,7 +15,8 @@
  * sections (libbpf's autoload off), which are listed but not prepared.
  *
  * Errors: negative errno; opts.err_buf receives "loader: prog 'foo' insn
- * 12: what (section .text)".
+ * 12: what (section .text)". Like the verifier, a program storing through a
+ * .rodata/.kconfig address is refused (-EACCES, "write into map forbidden").
  */
 #ifndef UARENA_OBJECT_H
 #define UARENA_OBJECT_H
@@ -147,9 +148,11 @@ UA_API int ua_ringbuf_consume(struct ua_map *m, ua_ringbuf_sample_fn cb, void *c
  * verifier does); data_out receives the (possibly modified) packet, ctx_out
  * the context. Other programs: r1 = a copy of ctx_in (up to 64 KiB, NULL
  * when none), copied back to ctx_out; programs in .text or raw programs:
- * r1 = a copy of data_in, r2 = data_size_in. repeat: run count (0 = 1;
- * unlike the kernel, also for syscall programs); duration = average ns per
- * run.
+ * r1 = a copy of data_in, r2 = data_size_in (data_out receives the buffer as
+ * the program left it). repeat: run count (0 = 1; unlike the kernel, also for
+ * syscall programs); duration = average ns per run. Syscall programs: as in
+ * the kernel, ctx_size_in below the furthest ctx byte the entry function
+ * loads or stores (the verifier's max_ctx_offset) is -EINVAL, no ctx included.
  */
 struct ua_test_run_opts {
 	size_t sz;
@@ -179,7 +182,8 @@ struct ua_test_run_opts {
 /*
  * Thread-safe: each call gets its own execution state and a CPU id unique
  * among concurrent calls on the same object (waits while all nr_cpus ids
- * are in use). Errors: -ENOENT (program not prepared), -EINVAL (bad opts),
+ * are in use). Errors: -ENOENT (program not prepared), -EINVAL (bad opts, or
+ * a syscall program's ctx too small),
  * -ENOSPC (data_out too small, as the kernel), -EFAULT/-ETIME (run stopped:
  * err_buf says where).
  */
@@ -187,8 +191,14 @@ UA_API int ua_program_test_run(struct ua_program *p, struct ua_test_run_opts *op
 
 /*
  * Raw mode (ubpf/rbpf convention): bare instructions run with r1 = data_in,
- * r2 = data_size_in via ua_program_test_run(). Helper calls resolve against
- * the built-in helpers; there are no maps. Free with ua_program_free_raw().
+ * r2 = data_size_in via ua_program_test_run(); data_out (if given) receives
+ * the buffer as the program left it (data_size_in bytes; r1 = NULL and no
+ * output without data_in). Helper calls (by kernel id) resolve against
+ * opts.helpers, then the built-ins; there are no maps (map helpers return
+ * NULL/-EINVAL), no kfuncs and no pseudo ld_imm64. With opts.arena, the
+ * program is an arena program: addr_space_cast is allowed and pointers with
+ * the upper 32 bits zero are offsets into that arena (the caller keeps it
+ * alive until ua_program_free_raw()). Free with ua_program_free_raw().
  * An object without any SEC() program sections gets the same convention:
  * each global function in its .text is listed as a program (section
  * ".text", type UNSPEC).
@@ -199,9 +209,15 @@ struct ua_raw_opts {
 	size_t err_buf_sz;
 	ua_trace_fn trace;
 	void *trace_ctx;
+	/* Embedder helpers, consulted before the built-ins; NULL = built-ins only. */
+	const struct ua_helpers *helpers;
+	/* The arena the program's arena pointers refer to; NULL = none. */
+	struct ua_arena *arena;
+	/* Name reported by ua_program_name(); NULL = "raw". */
+	const char *name;
 	size_t : 0;
 };
-#define ua_raw_opts__last_field trace_ctx
+#define ua_raw_opts__last_field name
 UA_API int ua_program_load_raw(const struct ua_insn *insns, size_t n, const struct ua_raw_opts *opts,
 			       struct ua_program **out);
 UA_API void ua_program_free_raw(struct ua_program *p);
