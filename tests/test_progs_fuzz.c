@@ -88,7 +88,7 @@ TEST(progs_fuzz, elf_misaligned_code_section_runs)
 	static uint8_t buf[8192];
 	struct ua_object *obj = NULL;
 	char err[256] = "";
-	size_t len = read_corpus("fuzz/corpus-elf/loader_arena.o", buf + 1, sizeof(buf) - 1);
+	size_t len = read_corpus("fuzz/corpus-elf/loader_arena.elf", buf + 1, sizeof(buf) - 1);
 
 	if (!len)
 		SKIP("no corpus at fuzz/corpus-elf (run from the source root)");
