@@ -169,7 +169,7 @@ static int mem_fault(struct ua_exec *ex, const struct mem_env *env, const struct
 }
 
 /* Host-memory atomics: naturally aligned, sequentially consistent like the kernel's. */
-static bool host_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64_t cmp,
+bool ua_host_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64_t cmp,
 			uint64_t *old)
 {
 #define HOST_ATOMIC(T)                                                        \
@@ -246,7 +246,7 @@ static int run_atomic(struct ua_exec *ex, const struct mem_env *env, bool has_ar
 			return run_error(ex, -EFAULT, idx,
 					 "misaligned atomic access 0x%llx (size %u)",
 					 (unsigned long long)a, size);
-		done = host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
+		done = ua_host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
 		if (UA_NEVER(!done))
 			return run_error(ex, -EFAULT, idx, "invalid atomic operation 0x%x", op);
 	}

@@ -88,6 +88,14 @@ struct ua_prog {
 #endif
 
 /*
+ * A BPF_STX|BPF_ATOMIC operation (op = insn imm) on host memory (stack, map
+ * values), shared by the interpreter and the JIT's slow path so both engines
+ * give one semantics. Returns false for an op it does not know.
+ */
+bool ua_host_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64_t cmp,
+		    uint64_t *old);
+
+/*
  * The bpf_conformance plugin contract (interp_conformance.c), shared by
  * `uarena-conformance` and the in-process test of every vector: runs insns
  * with r1 = a private copy of mem, r2 = mem_len, helper 5 = the suite's

@@ -120,47 +120,6 @@ int ua_jit_zero_frame(struct jit_run *run, uint64_t unused1, uint64_t unused2, u
 	return 0;
 }
 
-/* Host-memory atomics: naturally aligned, sequentially consistent (as interp.c). */
-static bool host_atomic(void *addr, unsigned size, int32_t op, uint64_t val, uint64_t cmp,
-			uint64_t *old)
-{
-#define HOST_ATOMIC(T)                                                        \
-	do {                                                                  \
-		T *p_ = addr, v_ = (T)val, c_ = (T)cmp;                       \
-		switch (op & ~UA_FETCH) {                                     \
-		case UA_ADD: *old = __atomic_fetch_add(p_, v_, __ATOMIC_SEQ_CST); return true; \
-		case UA_OR: *old = __atomic_fetch_or(p_, v_, __ATOMIC_SEQ_CST); return true; \
-		case UA_AND: *old = __atomic_fetch_and(p_, v_, __ATOMIC_SEQ_CST); return true; \
-		case UA_XOR: *old = __atomic_fetch_xor(p_, v_, __ATOMIC_SEQ_CST); return true; \
-		case UA_XCHG & ~UA_FETCH:                                     \
-			*old = __atomic_exchange_n(p_, v_, __ATOMIC_SEQ_CST); \
-			return true;                                          \
-		case UA_CMPXCHG & ~UA_FETCH:                                  \
-			__atomic_compare_exchange_n(p_, &c_, v_, false, __ATOMIC_SEQ_CST, \
-						    __ATOMIC_SEQ_CST);        \
-			*old = c_;                                            \
-			return true;                                          \
-		}                                                             \
-		if (op == UA_LOAD_ACQ) {                                      \
-			*old = __atomic_load_n(p_, __ATOMIC_ACQUIRE);         \
-			return true;                                          \
-		}                                                             \
-		if (op == UA_STORE_REL) {                                     \
-			__atomic_store_n(p_, v_, __ATOMIC_RELEASE);           \
-			return true;                                          \
-		}                                                             \
-	} while (0)
-
-	switch (size) {
-	case 1: HOST_ATOMIC(uint8_t); break;
-	case 2: HOST_ATOMIC(uint16_t); break;
-	case 4: HOST_ATOMIC(uint32_t); break;
-	default: HOST_ATOMIC(uint64_t); break;
-	}
-#undef HOST_ATOMIC
-	return false;
-}
-
 int ua_jit_atomic(struct jit_run *run, uint64_t idx)
 {
 	const struct interp_insn *in = &run->jp->prog->insns[idx];
@@ -194,7 +153,7 @@ int ua_jit_atomic(struct jit_run *run, uint64_t idx)
 					 "insn %llu: misaligned atomic access 0x%llx (size %u)",
 					 (unsigned long long)idx, (unsigned long long)a, size);
 		cache_region(run, a, size, op != UA_LOAD_ACQ);
-		done = host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
+		done = ua_host_atomic((void *)(uintptr_t)a, size, op, val, reg[0], &old);
 		if (UA_NEVER(!done))
 			return run_error(run, -EFAULT, "insn %llu: invalid atomic operation 0x%x",
 					 (unsigned long long)idx, op);
