@@ -250,14 +250,19 @@ TEST(progs_cli, bench_programs_and_raw)
 	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--ctx", ctx, "--prog", "read_ab", "--json",
 	       "--repeat", "2");
 	CHECK_EQ(r.status, 0);
-	CHECK_CONTAINS(r.out, "{\"repeat\":2,\"progs\":[{\"prog\":\"read_ab\",\"ns_per_run\":");
+	CHECK_CONTAINS(r.out, "{\"repeat\":2,\"engine\":\"interpreter\",\"progs\":[{\"prog\":\"read_ab\",\"ns_per_run\":");
 	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
+	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--ctx", ctx, "--prog", "read_ab", "--jit",
+	       "--repeat", "2");
+	CHECK_EQ(r.status, 0);
+	CHECK_CONTAINS(r.out, ": 2 runs per program (JIT)\n");
+	CHECK_CONTAINS(r.out, "  42\n");
 	UARENA(&r, "bench", ua_test_bpf_obj("loader_syscall_ctx"), "--prog", "read_ab");
 	CHECK_EQ(r.status, 1); /* nothing ran */
 
 	UARENA(&r, "bench", "--raw", bin, "--json", "--repeat", "4");
 	CHECK_EQ(r.status, 0);
-	CHECK_CONTAINS(r.out, "{\"repeat\":4,\"progs\":[{\"prog\":\"raw\",\"ns_per_run\":");
+	CHECK_CONTAINS(r.out, "{\"repeat\":4,\"engine\":\"interpreter\",\"progs\":[{\"prog\":\"raw\",\"ns_per_run\":");
 	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
 	UARENA(&r, "bench", "--raw", bin, "--prog", "x");
 	CHECK_EQ(r.status, 2);

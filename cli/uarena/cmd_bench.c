@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `uarena bench OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--json]`
+ * `uarena bench OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit] [--json]`
  * `uarena bench --raw FILE.bin|OBJ [--section NAME] [--data FILE] [--repeat N] [--json]`
  *
  * Times test runs: each program of the object (or the one named) runs N
@@ -28,19 +28,21 @@
 struct bench_cli {
 	const char *path, *prog, *data_path, *ctx_path, *section;
 	int repeat;
-	bool json, raw;
+	bool json, raw, jit;
 };
 
 static void bench_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: uarena bench OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--json]\n"
-		"       uarena bench --raw FILE.bin|OBJ [--section NAME] [--data FILE] [--repeat N]\n"
+		"usage: uarena bench OBJ [--prog NAME] [--data FILE] [--ctx FILE] [--repeat N] [--jit]\n"
 		"                    [--json]\n"
+		"       uarena bench --raw FILE.bin|OBJ [--section NAME] [--data FILE] [--repeat N]\n"
+		"                    [--jit] [--json]\n"
 		"  Runs each program (or NAME) N times (default %d) and prints ns per run.\n"
 		"  --data FILE  packet for xdp/tc/socket programs; r1 buffer for raw/.text ones\n"
 		"  --ctx FILE   context bytes (r1) for other programs\n"
-		"  --raw        bare instructions, as `uarena run --raw`\n",
+		"  --raw        bare instructions, as `uarena run --raw`\n"
+		"  --jit        run x86-64 machine code instead of the interpreter\n",
 		BENCH_DEFAULT_REPEAT);
 }
 
@@ -51,6 +53,7 @@ static int parse_bench_args(int argc, char **argv, struct bench_cli *cli)
 		{ "repeat", required_argument, NULL, 'r' },  { "json", no_argument, NULL, 'J' },
 		{ "raw", no_argument, NULL, 'R' },           { "section", required_argument, NULL, 's' },
 		{ "ctx", required_argument, NULL, 'c' },     { "help", no_argument, NULL, 'h' },
+		{ "jit", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -65,6 +68,7 @@ static int parse_bench_args(int argc, char **argv, struct bench_cli *cli)
 		case 'c': cli->ctx_path = optarg; break;
 		case 'J': cli->json = true; break;
 		case 'R': cli->raw = true; break;
+		case 'j': cli->jit = true; break;
 		case 's': cli->section = optarg; break;
 		case 'r':
 			errno = 0;
@@ -105,7 +109,7 @@ static bool bench_one(const struct bench_cli *cli, struct ua_program *p,
 	UA_OPTS(ua_test_run_opts, o, .data_in = data, .data_size_in = (uint32_t)data_len,
 		.data_out = data ? out : NULL, .data_size_out = data ? (uint32_t)data_len + 4096 : 0,
 		.ctx_in = in->ctx, .ctx_size_in = (uint32_t)in->ctx_len, .repeat = cli->repeat,
-		.err_buf = err, .err_buf_sz = sizeof(err));
+		.flags = cli->jit ? UA_F_TEST_RUN_JIT : 0, .err_buf = err, .err_buf_sz = sizeof(err));
 	e = out ? ua_program_test_run(p, &o) : -ENOMEM;
 	free(out);
 	if (cli->json) {
@@ -168,10 +172,12 @@ int ua_cmd_bench(int argc, char **argv)
 		return ret;
 	}
 	if (cli.json)
-		printf("{\"repeat\":%d,\"progs\":[", cli.repeat);
+		printf("{\"repeat\":%d,\"engine\":\"%s\",\"progs\":[", cli.repeat,
+		       cli.jit ? "jit" : "interpreter");
 	else
-		printf("%s: %d run%s per program (interpreter)\n  %-24s %12s  %s\n", cli.path,
-		       cli.repeat, cli.repeat == 1 ? "" : "s", "prog", "ns/run", "retval");
+		printf("%s: %d run%s per program (%s)\n  %-24s %12s  %s\n", cli.path,
+		       cli.repeat, cli.repeat == 1 ? "" : "s", cli.jit ? "JIT" : "interpreter",
+		       "prog", "ns/run", "retval");
 	for (struct ua_program *p = raw ? raw : ua_object_next_program(obj, NULL); p;
 	     p = raw ? NULL : ua_object_next_program(obj, p)) {
 		if (cli.prog && strcmp(ua_program_name(p), cli.prog))
