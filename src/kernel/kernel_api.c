@@ -5,7 +5,9 @@
  * Model: open in uarena (only the chosen program prepared), build the kernel
  * twin from that (src/kernel/kdiff.c), run both with the same input pinned
  * to the same CPU id, compare return values, output packets, then maps and
- * arena pages.
+ * arena pages. That is done once per uarena engine (interpreter, then JIT),
+ * each from a fresh open and a fresh twin since a run changes maps and the
+ * arena; each engine's report lines carry its name as a prefix.
  */
 #include "kernel.h"
 
