@@ -204,7 +204,7 @@ static void deliver_as_segv(siginfo_t *info, void *ucv)
 }
 
 /* The injected result of a faulting plain load (0 without injection), by size. */
-static uint64_t faulting_load_result(unsigned size)
+uint64_t ua_probe_faulting_load_result(unsigned size)
 {
 	uint64_t v;
 
@@ -222,7 +222,7 @@ static bool inject_load_fault(uintptr_t pc, ucontext_t *uc)
 
 	for (unsigned i = 0; i < 4; i++)
 		if (pc == loads[i]) {
-			uc->uc_mcontext.gregs[REG_RAX] = (greg_t)faulting_load_result(1u << i);
+			uc->uc_mcontext.gregs[REG_RAX] = (greg_t)ua_probe_faulting_load_result(1u << i);
 			return true;
 		}
 	return false;
@@ -308,7 +308,7 @@ static inline bool checked_allows(const void *addr, unsigned size)
 uint64_t ua_probe_load(const void *addr, unsigned size)
 {
 	if (unlikely(!checked_allows(addr, size)))
-		return faulting_load_result(size);
+		return ua_probe_faulting_load_result(size);
 	switch (size) {
 	case 1: return ua_probe_asm_ld1(addr);
 	case 2: return ua_probe_asm_ld2(addr);

@@ -84,10 +84,13 @@ void ua_probe_unregister_checked(uintptr_t start);
  * catch a broken arena (tests/test_kernel_every.c): while on, an arena load
  * through ua_probe_load() that faults (unallocated or reserved page, guard)
  * returns `value` truncated to the load size instead of 0, on both the
- * userfaultfd and the checked path. Interpreter path only (JIT code has its
- * own fixups). Process-wide, like the fault handler it lives in; costs
- * nothing until a load faults. Never used outside tests.
+ * userfaultfd and the checked path, in the interpreter and (through
+ * ua_probe_faulting_load_result in its fault resolver) in JIT code.
+ * Process-wide, like the fault handler it lives in; costs nothing until a
+ * load faults. Never used outside tests.
  */
 void ua_probe_inject_faulting_load(bool on, uint64_t value);
+/* What a faulting arena load of size bytes returns: 0, or the injected value truncated. */
+uint64_t ua_probe_faulting_load_result(unsigned size);
 
 #endif

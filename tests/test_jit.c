@@ -12,6 +12,7 @@
 #include "interp.h"
 #include "jit.h"
 #include "loader.h"
+#include "probe.h"
 #include "test.h"
 
 #include <uarena.h>
@@ -200,6 +201,51 @@ TEST(jit, arena_faults_zero_every_destination)
 				ua_prog_free(p);
 			}
 		}
+	}
+	munmap(base, FAKE_ARENA_SZ);
+}
+
+/*
+ * Test-only fault injection (probe.h) reaches JIT code: a faulting arena load
+ * of every width returns the injected value truncated to the load size, and
+ * sign-extended for LDXS, exactly as the interpreter's probe path returns it;
+ * with the injection off the same load reads 0 again.
+ */
+TEST(jit, injected_faulting_load_value_per_width)
+{
+	static const uint8_t sizes[] = { UA_B, UA_H, UA_W, UA_DW };
+	static const uint64_t injected = 0xf1e2d3c4b5a69788ull;
+	static const uint64_t want[7] = {
+		0x88, 0x9788, 0xb5a69788, 0xf1e2d3c4b5a69788ull,       /* LDX B/H/W/DW */
+		0xffffffffffffff88ull, 0xffffffffffff9788ull, 0xffffffffb5a69788ull, /* LDXS */
+	};
+	uint8_t *base = fake_arena();
+
+	for (int s = 0; s < 7; s++) {
+		const struct ua_insn prog[] = {
+			UA_MOV64_IMM(1, 0x3000),
+			UA_INSN(UA_LDX | sizes[s & 3] | (s < 4 ? UA_MEM : UA_MEMSX), 0, 1, 8, 0),
+			UA_EXIT_INSN(),
+		};
+		struct ua_prog *p = prepare(prog, N(prog), true);
+		struct ua_jit_prog *jp;
+		struct ua_exec ex = { .bounds_check = true, .arena_base = base };
+		uint64_t r0 = 0, ri = 0;
+
+		REQUIRE(p);
+		jp = compile(p, false);
+		REQUIRE(jp);
+		CHECK(ua_jit_fallback_reason(jp) == NULL);
+		ua_probe_inject_faulting_load(true, injected);
+		CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+		CHECK_EQ(ua_interp_run(p, &ex, NULL, &ri), 0);
+		ua_probe_inject_faulting_load(false, 0);
+		CHECK_EQ(r0, want[s]);
+		CHECK_EQ(ri, want[s]);
+		CHECK_EQ(ua_jit_run(jp, &ex, NULL, &r0), 0);
+		CHECK_EQ(r0, 0);
+		ua_jit_free(jp);
+		ua_prog_free(p);
 	}
 	munmap(base, FAKE_ARENA_SZ);
 }

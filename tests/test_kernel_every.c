@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `uarena diff` issue's acceptance tests: every program of every built
- * object, run in uarena and in the kernel through ua_kernel_diff() with the
- * default input for its type, must agree, except the programs listed in
+ * object, run in uarena (interpreter and JIT, each on a fresh object) and in
+ * the kernel through ua_kernel_diff() with the default input for its type,
+ * must agree, except the programs listed in
  * `exclusions` with the reason; a deliberately broken arena (fault injection
  * in the probe path) must be reported; per-CPU maps and ring buffers are
  * compared; `uarena diff --json` and its exit status.
@@ -37,7 +38,8 @@ struct outcome {
 	char err[8192];
 };
 
-static void diff_prog(const char *path, const char *prog, uint32_t cpu, struct outcome *o)
+static void diff_engines(const char *path, const char *prog, uint32_t cpu, uint32_t engines,
+			 struct outcome *o)
 {
 	size_t len = 0;
 	FILE *f = open_memstream(&o->report, &len);
@@ -45,9 +47,15 @@ static void diff_prog(const char *path, const char *prog, uint32_t cpu, struct o
 	REQUIRE(f != NULL);
 	o->err[0] = '\0';
 	UA_OPTS(ua_kernel_diff_opts, opts, .prog = prog, .cpu = cpu, .report = f,
-		.err_buf = o->err, .err_buf_sz = sizeof(o->err));
+		.err_buf = o->err, .err_buf_sz = sizeof(o->err), .engines = engines);
 	o->n = ua_kernel_diff(path, &opts);
 	fclose(f);
+}
+
+/* Both engines (the default): the interpreter's lines, then the JIT's. */
+static void diff_prog(const char *path, const char *prog, uint32_t cpu, struct outcome *o)
+{
+	diff_engines(path, prog, cpu, 0, o);
 }
 
 /* ---- fault injection: a broken uarena must be caught ---- */
@@ -56,7 +64,8 @@ static void diff_prog(const char *path, const char *prog, uint32_t cpu, struct o
  * arena_large/access_reserved reads a byte of a reserved page and returns 3
  * unless it reads 0, as the kernel's fixup makes it. With the injection on,
  * uarena's faulting loads return 0xdeadbeef (0xef for the byte): the diff
- * must name exactly that difference; with it off, report agreement.
+ * must name exactly that difference, on each engine (the interpreter's probe
+ * and the JIT's fault resolver inject separately); with it off, agreement.
  */
 TEST(kernel_every, injected_arena_fault_is_reported)
 {
@@ -69,10 +78,19 @@ TEST(kernel_every, injected_arena_fault_is_reported)
 	ua_probe_inject_faulting_load(true, 0xdeadbeef);
 	diff_prog(path, "access_reserved", 0, &o);
 	ua_probe_inject_faulting_load(false, 0);
-	CHECK_EQ(o.n, 1);
-	CHECK_STR(o.report, "prog 'access_reserved': retval uarena 3 (3), kernel 0 (0)\n");
+	CHECK_EQ(o.n, 2);
+	CHECK_STR(o.report, "interp: prog 'access_reserved': retval uarena 3 (3), kernel 0 (0)\n"
+			    "jit: prog 'access_reserved': retval uarena 3 (3), kernel 0 (0)\n");
 	if (o.n < 0)
 		printf("error: %s\n", o.err);
+	free(o.report);
+
+	/* The JIT alone: its own code faulted (userfaultfd path, no interpreter fallback). */
+	ua_probe_inject_faulting_load(true, 0xdeadbeef);
+	diff_engines(path, "access_reserved", 0, UA_KERNEL_DIFF_JIT, &o);
+	ua_probe_inject_faulting_load(false, 0);
+	CHECK_EQ(o.n, 1);
+	CHECK_STR(o.report, "jit: prog 'access_reserved': retval uarena 3 (3), kernel 0 (0)\n");
 	free(o.report);
 
 	diff_prog(path, "access_reserved", 0, &o);
@@ -99,10 +117,15 @@ TEST(kernel_every, injected_arena_fault_is_reported_in_maps_and_pages)
 		ua_probe_inject_faulting_load(true, 0xdeadbeef);
 		diff_prog(path, "copy_unallocated", 0, &o);
 		ua_probe_inject_faulting_load(false, 0);
-		CHECK_EQ(o.n, 2);
-		CHECK_STR(o.report, "map 'kdiff_fa.bss' key 0: differs at byte 0: "
+		/* The checked path runs JIT programs on the interpreter (docs/jit.md). */
+		CHECK_EQ(o.n, 4);
+		CHECK_STR(o.report, "interp: map 'kdiff_fa.bss' key 0: differs at byte 0: "
 				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
-				    "arena page 0: differs at byte 8: "
+				    "interp: arena page 0: differs at byte 8: "
+				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
+				    "jit: map 'kdiff_fa.bss' key 0: differs at byte 0: "
+				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n"
+				    "jit: arena page 0: differs at byte 8: "
 				    "uarena ef be ad de 00 00 00 00, kernel 00 00 00 00 00 00 00 00\n");
 		if (o.n < 0)
 			printf("error: %s\n", o.err);
@@ -195,9 +218,15 @@ static void check_excluded(const struct exclusion *x, const struct outcome *o)
 	bool ok = false;
 
 	switch (x->expect) {
-	case DIFFERS:
-		ok = o->n > 0 && strstr(o->report, x->match);
+	case DIFFERS: {
+		/* No exclusion is engine-specific: each engine must differ the same way. */
+		char interp[512], jit[512];
+
+		snprintf(interp, sizeof(interp), "interp: %s", x->match);
+		snprintf(jit, sizeof(jit), "jit: %s", x->match);
+		ok = o->n > 0 && strstr(o->report, interp) && strstr(o->report, jit);
 		break;
+	}
 	case UARENA_REFUSES:
 		ok = o->n < 0 && (!strncmp(o->err, "loader:", 7) || !strncmp(o->err, "uarena:", 7)) &&
 		     strstr(o->err, x->match);
@@ -283,7 +312,8 @@ TEST(kernel_every, every_program_agrees_or_is_listed)
 			ua_test_fail(__FILE__, __LINE__, "exclusion %s/%s: no such program (stale entry)",
 				     exclusions[i].object, exclusions[i].prog);
 	CHECK_EQ(agreed + excluded, progs);
-	printf("kernel_every: %d objects, %d programs: %d agree with the kernel, %d excluded:\n",
+	printf("kernel_every: %d objects, %d programs: %d agree with the kernel on the interpreter "
+	       "and the JIT, %d excluded:\n",
 	       objects, progs, agreed, excluded);
 	for (size_t i = 0; i < N_EXCLUSIONS; i++) {
 		char name[128];
@@ -442,7 +472,8 @@ TEST(kernel_every, cli_json_and_exit_status)
 	CHECK_EQ(r.status, 0);
 	snprintf(want, sizeof(want),
 		 "{\"object\":\"%s\",\"prog\":\"percpu_and_ringbuf\","
-		 "\"status\":\"agree\",\"differences\":[],\"error\":null}\n", maps);
+		 "\"status\":\"agree\",\"differences\":[],\"error\":null,\"engine\":\"both\"}\n",
+		 maps);
 	CHECK_STR(r.out, want);
 	CHECK_STR(r.err, "");
 
@@ -451,12 +482,28 @@ TEST(kernel_every, cli_json_and_exit_status)
 	CHECK_EQ(r.status, 1);
 	snprintf(want, sizeof(want),
 		 "{\"object\":\"%s\",\"prog\":null,\"status\":\"differ\",\"differences\":"
-		 "[\"prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],\"error\":null}\n", loop);
+		 "[\"interp: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\","
+		 "\"jit: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],"
+		 "\"error\":null,\"engine\":\"both\"}\n", loop);
 	CHECK_STR(r.out, want);
 	DIFF_CLI(&r, loop);
 	CHECK_EQ(r.status, 1);
-	CHECK_STR(r.out, "prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
+	CHECK_STR(r.out, "interp: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
+			 "jit: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
+			 "2 differences between uarena and the kernel\n");
+	/* One engine: only its line, and JSON names it. */
+	DIFF_CLI(&r, loop, "--engine", "jit");
+	CHECK_EQ(r.status, 1);
+	CHECK_STR(r.out, "jit: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\n"
 			 "1 difference between uarena and the kernel\n");
+	DIFF_CLI(&r, loop, "--engine", "interp", "--json");
+	CHECK_EQ(r.status, 1);
+	CHECK_CONTAINS(r.out, "[\"interp: prog 'arena_loop': retval uarena 0 (0), kernel 4 (4)\"],"
+			      "\"error\":null,\"engine\":\"interp\"}\n");
+	DIFF_CLI(&r, loop, "--engine", "vm");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.out, "");
+	CHECK_STR(r.err, "uarena diff: --engine needs interp, jit or both\n");
 
 	/* A verifier rejection: exit 2, the log in "error" (stderr without --json). */
 	DIFF_CLI(&r, rejects, "--json");

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `uarena diff OBJ [--prog NAME | --all] [--data FILE] [--ctx FILE] [--cpu N] [--json]`
+ * `uarena diff OBJ [--prog NAME | --all] [--data FILE] [--ctx FILE] [--cpu N]
+ *               [--engine interp|jit|both] [--json]`
  *
  * Runs one program of a BPF object in uarena and in the running kernel
  * (raw bpf(), needs root) with the same input, and prints every difference:
- * return value, output packet, map contents, arena pages, one per line.
+ * return value, output packet, map contents, arena pages, one per line,
+ * starting with the uarena engine it concerns ("interp: " or "jit: "; each
+ * engine runs on a fresh object against a fresh kernel twin).
  * Exit status: 0 both agree, 1 they differ, 2 error (usage, no bpf() rights
  * or arenas, a side could not load or run the program: the reason, with the
  * verifier's log for a kernel rejection, goes to stderr, or into "error"
  * with --json). --json prints one object on stdout:
  *   {"object":..,"prog":..,"status":"agree"|"differ"|"error",
- *    "differences":["line",..],"error":null|"message"}
+ *    "differences":["ENGINE: line",..],"error":null|"message",
+ *    "engine":"interp"|"jit"|"both"}
  * --all diffs every program (as libbpf finds them), each in a fresh object
  * and kernel twin: text output puts "== NAME" before each, --json prints one
  * object per line; the exit status is the worst of them.
@@ -29,7 +33,7 @@ static void diff_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: uarena diff OBJ [--prog NAME | --all] [--data FILE] [--ctx FILE] [--cpu N]\n"
-		"                   [--json]\n"
+		"                   [--engine interp|jit|both] [--json]\n"
 		"  Runs a program in uarena and in the kernel and compares the results.\n"
 		"  --all        every program of OBJ, each on a fresh object (worst exit status)\n"
 		"  --data FILE  packet input for xdp/tc/socket programs (default: a 64-byte\n"
@@ -37,6 +41,8 @@ static void diff_usage(FILE *out)
 		"  --ctx FILE   context bytes (r1) for other programs (default: zeroes, as\n"
 		"               many as a syscall program reads)\n"
 		"  --cpu N      CPU id both runs see (default 0)\n"
+		"  --engine E   uarena engine(s) compared with the kernel: interp, jit or both\n"
+		"               (default both; report lines name the engine)\n"
 		"  --json       one JSON object (per line with --all): status, differences, error\n"
 		"  Exit status: 0 agree, 1 differ, 2 error.\n");
 }
@@ -77,8 +83,14 @@ static void json_lines(const char *report)
 	putchar(']');
 }
 
-static void json_report(const char *obj, const char *prog, int n, const char *report,
-			const char *err)
+static const char *engine_name(uint32_t engines)
+{
+	return engines == UA_KERNEL_DIFF_INTERP ? "interp" : engines == UA_KERNEL_DIFF_JIT ? "jit"
+											 : "both";
+}
+
+static void json_report(const char *obj, const char *prog, uint32_t engines, int n,
+			const char *report, const char *err)
 {
 	printf("{\"object\":");
 	json_string(obj, strlen(obj));
@@ -94,7 +106,7 @@ static void json_report(const char *obj, const char *prog, int n, const char *re
 		json_string(err, strlen(err));
 	else
 		printf("null");
-	printf("}\n");
+	printf(",\"engine\":\"%s\"}\n", engine_name(engines));
 }
 
 struct diff_input {
@@ -102,6 +114,7 @@ struct diff_input {
 	uint8_t *data, *ctx;
 	size_t data_len, ctx_len;
 	uint32_t cpu;
+	uint32_t engines; /* UA_KERNEL_DIFF_* */
 	bool json, all;
 };
 
@@ -120,14 +133,15 @@ static int diff_one(const struct diff_input *in, const char *prog)
 	}
 	UA_OPTS(ua_kernel_diff_opts, o, .prog = prog, .data_in = in->data,
 		.data_size_in = (uint32_t)in->data_len, .ctx_in = in->ctx,
-		.ctx_size_in = (uint32_t)in->ctx_len, .cpu = in->cpu, .report = report_f,
+		.ctx_size_in = (uint32_t)in->ctx_len, .cpu = in->cpu, .engines = in->engines,
+		.report = report_f,
 		.err_buf = err, .err_buf_sz = sizeof(err));
 	n = ua_kernel_diff(in->obj, &o);
 	fclose(report_f);
 	if (n < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", ua_strerror(n));
 	if (in->json) {
-		json_report(in->obj, prog, n, report, err);
+		json_report(in->obj, prog, in->engines, n, report, err);
 	} else {
 		if (in->all)
 			printf("== %s\n", prog);
@@ -156,14 +170,15 @@ static int diff_all(const struct diff_input *in)
 
 	if (n < 0) {
 		if (in->json)
-			json_report(in->obj, NULL, n, NULL, err);
+			json_report(in->obj, NULL, in->engines, n, NULL, err);
 		else
 			fprintf(stderr, "uarena diff: %s: %s\n", in->obj, err[0] ? err : ua_strerror(n));
 		return UA_EXIT_USAGE;
 	}
 	if (n == 0) {
 		if (in->json)
-			json_report(in->obj, NULL, -ENOENT, NULL, "no programs in the object");
+			json_report(in->obj, NULL, in->engines, -ENOENT, NULL,
+				    "no programs in the object");
 		else
 			fprintf(stderr, "uarena diff: %s: no programs in the object\n", in->obj);
 		free(names);
@@ -187,7 +202,8 @@ int ua_cmd_diff(int argc, char **argv)
 		{ "prog", required_argument, NULL, 'p' }, { "data", required_argument, NULL, 'd' },
 		{ "ctx", required_argument, NULL, 'c' },  { "cpu", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },       { "all", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },       { "engine", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = NULL, *data_path = NULL, *ctx_path = NULL;
 	struct diff_input in = { 0 };
@@ -209,6 +225,18 @@ int ua_cmd_diff(int argc, char **argv)
 				return UA_EXIT_USAGE;
 			}
 			break;
+		case 'E':
+			if (!strcmp(optarg, "interp")) {
+				in.engines = UA_KERNEL_DIFF_INTERP;
+			} else if (!strcmp(optarg, "jit")) {
+				in.engines = UA_KERNEL_DIFF_JIT;
+			} else if (!strcmp(optarg, "both")) {
+				in.engines = UA_KERNEL_DIFF_INTERP | UA_KERNEL_DIFF_JIT;
+			} else {
+				fprintf(stderr, "uarena diff: --engine needs interp, jit or both\n");
+				return UA_EXIT_USAGE;
+			}
+			break;
 		case 'J': in.json = true; break;
 		case 'A': in.all = true; break;
 		case 'h': diff_usage(stdout); return UA_EXIT_OK;
@@ -220,6 +248,8 @@ int ua_cmd_diff(int argc, char **argv)
 		return UA_EXIT_USAGE;
 	}
 	in.obj = argv[optind];
+	if (!in.engines)
+		in.engines = UA_KERNEL_DIFF_INTERP | UA_KERNEL_DIFF_JIT;
 	in.cpu = (uint32_t)cpu;
 	if (data_path && (n = ua_cli_read_file(data_path, &in.data, &in.data_len))) {
 		fprintf(stderr, "uarena diff: %s: %s\n", data_path, strerror(-n));

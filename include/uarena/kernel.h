@@ -6,7 +6,8 @@
  * in the kernel through raw bpf() (maps with the same contents, the arena's
  * globals, the programs as uarena linked them), runs one program on both
  * with the same input and CPU id, and reports every difference: return
- * value, output packet, map contents, arena pages. Needs root (or CAP_BPF
+ * value, output packet, map contents, arena pages. It does this once per
+ * uarena engine (interpreter, x86-64 JIT), each from a fresh open. Needs root (or CAP_BPF
  * and CAP_PERFMON) and a kernel with BPF arenas (6.9+, reserve_pages 6.17+).
  *
  * CO-RE on kernel structs (struct bpf_map, struct bpf_arena) is resolved
@@ -42,15 +43,23 @@ struct ua_kernel_diff_opts {
 	FILE *report;            /* one line per difference; NULL = none */
 	char *err_buf;
 	size_t err_buf_sz;
+	/* UA_KERNEL_DIFF_INTERP | UA_KERNEL_DIFF_JIT; 0 = both. Each engine runs
+	 * on its own fresh object and kernel twin; report lines start with the
+	 * engine's name ("interp: " or "jit: "). */
+	uint32_t engines;
 	size_t : 0;
 };
-#define ua_kernel_diff_opts__last_field err_buf_sz
+#define ua_kernel_diff_opts__last_field engines
+
+#define UA_KERNEL_DIFF_INTERP (1U << 0)
+#define UA_KERNEL_DIFF_JIT    (1U << 1)
 
 /*
- * Returns the number of differences (0: uarena and the kernel agree), or
- * -errno when a side could not load or run the program (-EPERM: no bpf()
- * rights; err_buf then names the side and the reason, with the verifier's
- * log for a kernel rejection).
+ * Returns the number of differences over all engines run (0: uarena and the
+ * kernel agree), or -errno when a side could not load or run the program
+ * (-EPERM: no bpf() rights; -EINVAL: unknown bits in engines; err_buf then
+ * names the side and the reason, with the verifier's log for a kernel
+ * rejection). The first engine that fails ends the diff.
  */
 UA_API int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts);
 

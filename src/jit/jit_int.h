@@ -47,6 +47,10 @@ struct jit_run {
 struct jit_extable {
 	uint32_t pc, resume;
 	int32_t greg; /* ucontext gregs index of the load's destination, -1 for stores */
+	/* Plain LDX/LDXS: bytes loaded and sign extension, for test fault injection
+	 * (ua_probe_faulting_load_result); 0 for other accesses, which never inject. */
+	uint8_t load_size;
+	bool load_sign;
 };
 
 struct ua_jit_prog {

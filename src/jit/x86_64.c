@@ -133,7 +133,8 @@ static void add_extable_to(struct jit_ctx *c, size_t pc, int dst_reg, size_t res
 	}
 	c->ext_resume[c->n_ext] = resume_label;
 	c->ext[c->n_ext++] = (struct jit_extable){
-		(uint32_t)pc, (uint32_t)c->b.len, dst_reg >= 0 ? greg_of(dst_reg) : -1,
+		.pc = (uint32_t)pc, .resume = (uint32_t)c->b.len,
+		.greg = dst_reg >= 0 ? greg_of(dst_reg) : -1,
 	};
 }
 
@@ -461,6 +462,10 @@ static void emit_load_store(struct jit_ctx *c, const struct interp_insn *in, siz
 		size_t pc = b->len;
 		emit_access(c, &a, ARENAR, T1, off);
 		add_extable(c, pc, a.load ? a.reg : -1);
+		if (a.load && c->n_ext && c->ext[c->n_ext - 1].pc == pc) {
+			c->ext[c->n_ext - 1].load_size = (uint8_t)a.size;
+			c->ext[c->n_ext - 1].load_sign = a.sign;
+		}
 		jump_to(c, emit_jmp_rel32(b), l_end);
 	}
 	bind_here(c, l_host);
@@ -808,6 +813,24 @@ static void emit_exits(struct jit_ctx *c)
 	}
 }
 
+/*
+ * A faulting load's destination: 0 as the kernel's fixup makes it, unless a
+ * test injects a value (probe.h); sign-extended as the load would have.
+ */
+static uint64_t faulting_load_value(const struct jit_extable *e)
+{
+	uint64_t v;
+	unsigned shift;
+
+	if (!e->load_size)
+		return 0;
+	v = ua_probe_faulting_load_result(e->load_size);
+	if (!e->load_sign || e->load_size == 8)
+		return v;
+	shift = 64 - 8u * e->load_size;
+	return (uint64_t)((int64_t)(v << shift) >> shift);
+}
+
 static uintptr_t jit_fault_resolver(uintptr_t pc, void *ucv, void *data)
 {
 	const struct ua_jit_prog *jp = data;
@@ -823,7 +846,7 @@ static uintptr_t jit_fault_resolver(uintptr_t pc, void *ucv, void *data)
 
 		if (e->pc == pc - code) {
 			if (e->greg >= 0)
-				uc->uc_mcontext.gregs[e->greg] = 0;
+				uc->uc_mcontext.gregs[e->greg] = (greg_t)faulting_load_value(e);
 			return code + e->resume;
 		}
 		if (e->pc < pc - code)

@@ -5,7 +5,9 @@
  * Model: open in uarena (only the chosen program prepared), build the kernel
  * twin from that (src/kernel/kdiff.c), run both with the same input pinned
  * to the same CPU id, compare return values, output packets, then maps and
- * arena pages.
+ * arena pages. That is done once per uarena engine (interpreter, then JIT),
+ * each from a fresh open and a fresh twin since a run changes maps and the
+ * arena; each engine's report lines carry its name as a prefix.
  */
 #include "kernel.h"
 
@@ -98,7 +100,7 @@ struct runs {
 };
 
 static int run_both(struct ua_kdiff *d, struct ua_program *p, const struct ua_kernel_diff_opts *o,
-		    struct runs *r, char *err, size_t err_sz)
+		    bool jit, struct runs *r, char *err, size_t err_sz)
 {
 	const char *name = ua_program_name(p);
 	uint32_t data_sz = OPTS_GET(o, data_size_in, 0), cap;
@@ -127,7 +129,7 @@ static int run_both(struct ua_kdiff *d, struct ua_program *p, const struct ua_ke
 		.sz = sizeof(r->u), .data_in = data, .data_size_in = data_sz,
 		.data_out = data ? r->uout : NULL, .data_size_out = data ? cap : 0,
 		.ctx_in = ctx, .ctx_size_in = ctx_sz,
-		.flags = UA_F_TEST_RUN_ON_CPU, .cpu = cpu,
+		.flags = UA_F_TEST_RUN_ON_CPU | (jit ? UA_F_TEST_RUN_JIT : 0), .cpu = cpu,
 		.err_buf = r->uerr, .err_buf_sz = sizeof(r->uerr),
 	};
 	/* SYSCALL programs get their ctx written back: give the kernel a copy. */
@@ -147,8 +149,8 @@ static int run_both(struct ua_kdiff *d, struct ua_program *p, const struct ua_ke
 	ret = ua_program_test_run(p, &r->u);
 	if (ret) {
 		free(kctx);
-		return ua_errf(err, err_sz, ret, "uarena: prog '%s' did not run: %s", name,
-			       r->uerr[0] ? r->uerr : ua_strerror(ret));
+		return ua_errf(err, err_sz, ret, "uarena: prog '%s' did not run (%s): %s", name,
+			       jit ? "jit" : "interp", r->uerr[0] ? r->uerr : ua_strerror(ret));
 	}
 	ret = ua_kdiff_kernel_test_run(d, name, cpu, &r->k);
 	free(kctx);
@@ -184,26 +186,35 @@ static int compare_runs(const struct runs *r, const char *name, FILE *out)
 	return diffs;
 }
 
-int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts)
+/* Copies text to out with prefix before every line. */
+static void prefix_lines(FILE *out, const char *prefix, const char *text)
 {
-	char *err = OPTS_GET(opts, err_buf, NULL);
-	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
-	const char *prog = OPTS_GET(opts, prog, NULL);
-	FILE *out = OPTS_GET(opts, report, NULL), *sink = NULL;
+	const char *p = text, *nl;
+
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		fprintf(out, "%s%.*s\n", prefix, (int)(nl ? nl - p : (ptrdiff_t)strlen(p)), p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/*
+ * One engine against a kernel twin of its own: programs change their maps
+ * and the arena, so each engine starts from a fresh open of the object and
+ * a fresh twin. Report lines go to out (may be NULL) prefixed "ENGINE: ".
+ */
+static int diff_engine(const char *path, const char *prog, const struct ua_kernel_diff_opts *opts,
+		       bool jit, FILE *out, char *err, size_t err_sz)
+{
 	struct ua_object *obj = NULL;
 	struct ua_kdiff *d = NULL;
 	struct ua_program *p;
 	struct runs r = { 0 };
-	char why[256];
+	char *report = NULL;
+	size_t report_len = 0;
+	FILE *buf = NULL;
 	int ret, diffs;
 
-	if (!OPTS_VALID(opts, ua_kernel_diff_opts))
-		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: bad opts (unknown fields set)");
-	if (!path)
-		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: no object path");
-	ret = ua_kbpf_available(why, sizeof(why));
-	if (ret)
-		return ua_errf(err, err_sz, ret, "%s", why);
 	UA_OPTS(ua_object_open_opts, oo, .err_buf = err, .err_buf_sz = err_sz, .only_prog = prog);
 	ret = ua_object_open(path, &oo, &obj);
 	if (ret)
@@ -217,30 +228,63 @@ int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts)
 	ret = ua_kdiff_create(obj, path, ua_program_name(p), &d, err, err_sz);
 	if (ret)
 		goto out;
-	ret = run_both(d, p, opts, &r, err, err_sz);
+	ret = run_both(d, p, opts, jit, &r, err, err_sz);
 	if (ret)
 		goto out;
-	if (!out)
-		out = sink = fopen("/dev/null", "w");
-	if (!out) {
-		ret = ua_errf(err, err_sz, -errno, "kernel: diff: cannot open /dev/null");
+	buf = open_memstream(&report, &report_len);
+	if (!buf) {
+		ret = ua_errf(err, err_sz, -ENOMEM, "kernel: diff: no memory");
 		goto out;
 	}
-	diffs = compare_runs(&r, ua_program_name(p), out);
-	ret = ua_kdiff_compare(d, out);
+	diffs = compare_runs(&r, ua_program_name(p), buf);
+	ret = ua_kdiff_compare(d, buf);
 	if (ret >= 0)
 		ret += diffs;
 	else
 		ua_errf(err, err_sz, ret, "kernel: diff: comparing state: %s", ua_strerror(ret));
+	fclose(buf);
+	if (ret >= 0 && out)
+		prefix_lines(out, jit ? "jit: " : "interp: ", report);
+	free(report);
 out:
-	if (sink)
-		fclose(sink);
 	free(r.uout);
 	free(r.kout);
 	free(r.zero_ctx);
 	ua_kdiff_destroy(d);
 	ua_object_close(obj);
 	return ret;
+}
+
+int ua_kernel_diff(const char *path, const struct ua_kernel_diff_opts *opts)
+{
+	char *err = OPTS_GET(opts, err_buf, NULL);
+	size_t err_sz = OPTS_GET(opts, err_buf_sz, 0);
+	const char *prog = OPTS_GET(opts, prog, NULL);
+	FILE *out = OPTS_GET(opts, report, NULL);
+	uint32_t engines = OPTS_GET(opts, engines, 0);
+	char why[256];
+	int ret, total = 0;
+
+	if (!OPTS_VALID(opts, ua_kernel_diff_opts))
+		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: bad opts (unknown fields set)");
+	if (!path)
+		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: no object path");
+	if (engines & ~(UA_KERNEL_DIFF_INTERP | UA_KERNEL_DIFF_JIT))
+		return ua_errf(err, err_sz, -EINVAL, "kernel: diff: unknown engines 0x%x", engines);
+	if (!engines)
+		engines = UA_KERNEL_DIFF_INTERP | UA_KERNEL_DIFF_JIT;
+	ret = ua_kbpf_available(why, sizeof(why));
+	if (ret)
+		return ua_errf(err, err_sz, ret, "%s", why);
+	for (int jit = 0; jit < 2; jit++) {
+		if (!(engines & (jit ? UA_KERNEL_DIFF_JIT : UA_KERNEL_DIFF_INTERP)))
+			continue;
+		ret = diff_engine(path, prog, opts, jit, out, err, err_sz);
+		if (ret < 0)
+			return ret;
+		total += ret;
+	}
+	return total;
 }
 
 /* A program as libbpf finds one: global FUNC in an executable section other than .text. */
