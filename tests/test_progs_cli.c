@@ -266,6 +266,17 @@ TEST(progs_cli, bench_programs_and_raw)
 	CHECK_CONTAINS(r.out, ",\"retval\":42}]}\n");
 	UARENA(&r, "bench", "--raw", bin, "--prog", "x");
 	CHECK_EQ(r.status, 2);
+
+	/* Counts that do not fit are usage errors, not wrapped (2^32 + 1 once ran once). */
+	UARENA(&r, "bench", "--raw", bin, "--repeat", "4294967297");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena bench: --repeat needs a positive count\n");
+	UARENA(&r, "run", "--raw", bin, "--repeat", "-1");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena run: --repeat needs a positive count\n");
+	UARENA(&r, "run", "--raw", bin, "--arena", "4294967296");
+	CHECK_EQ(r.status, 2);
+	CHECK_STR(r.err, "uarena run: --arena needs a positive page count\n");
 	unlink(ctx);
 	unlink(bin);
 }

@@ -42,6 +42,10 @@ struct ua_arena;
 int ua_cli_load_raw(const char *path, const char *section, uint32_t arena_pages,
 		    struct ua_program **out, struct ua_arena **arena);
 
+/* Parses a decimal number in [min, max]: digits only, no sign, nothing after.
+ * Returns false (without touching *out) for anything else, overflow included. */
+bool ua_cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
 /* Reads a whole file ("-" = stdin) into a NUL-terminated malloc'd buffer
  * (*len excludes the NUL). Returns 0 or a negative errno. */
 int ua_cli_read_file(const char *path, uint8_t **buf, size_t *len);

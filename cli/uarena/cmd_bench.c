@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static int parse_bench_args(int argc, char **argv, struct bench_cli *cli)
 		{ "jit", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	unsigned long num;
 	int c;
 
 	*cli = (struct bench_cli){ .repeat = BENCH_DEFAULT_REPEAT };
@@ -71,12 +72,11 @@ static int parse_bench_args(int argc, char **argv, struct bench_cli *cli)
 		case 'j': cli->jit = true; break;
 		case 's': cli->section = optarg; break;
 		case 'r':
-			errno = 0;
-			cli->repeat = (int)strtol(optarg, &end, 10);
-			if (errno || *end || cli->repeat < 1) {
+			if (!ua_cli_parse_uint(optarg, 1, INT_MAX, &num)) {
 				fprintf(stderr, "uarena bench: --repeat needs a positive count\n");
 				return UA_EXIT_USAGE;
 			}
+			cli->repeat = (int)num;
 			break;
 		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return UA_EXIT_USAGE;

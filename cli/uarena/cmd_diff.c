@@ -208,7 +208,6 @@ int ua_cmd_diff(int argc, char **argv)
 	const char *prog = NULL, *data_path = NULL, *ctx_path = NULL;
 	struct diff_input in = { 0 };
 	unsigned long cpu = 0;
-	char *end;
 	int c, ret = UA_EXIT_USAGE, n;
 
 	optind = 1;
@@ -218,9 +217,7 @@ int ua_cmd_diff(int argc, char **argv)
 		case 'd': data_path = optarg; break;
 		case 'c': ctx_path = optarg; break;
 		case 'C':
-			errno = 0;
-			cpu = strtoul(optarg, &end, 10);
-			if (errno || *end || cpu > 4095) {
+			if (!ua_cli_parse_uint(optarg, 0, 4095, &cpu)) {
 				fprintf(stderr, "uarena diff: --cpu needs a CPU number\n");
 				return UA_EXIT_USAGE;
 			}

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static int parse_run_args(int argc, char **argv, struct run_cli *cli)
 		{ "arena", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
+	unsigned long num;
 	int c;
 
 	*cli = (struct run_cli){ .repeat = 1 };
@@ -77,25 +78,19 @@ static int parse_run_args(int argc, char **argv, struct run_cli *cli)
 		case 'J': cli->json = true; break;
 		case 'R': cli->raw = true; break;
 		case 's': cli->section = optarg; break;
-		case 'a': {
-			unsigned long pages;
-
-			errno = 0;
-			pages = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] == '-' || pages == 0 || pages > UINT32_MAX) {
+		case 'a':
+			if (!ua_cli_parse_uint(optarg, 1, UINT32_MAX, &num)) {
 				fprintf(stderr, "uarena run: --arena needs a positive page count\n");
 				return UA_EXIT_USAGE;
 			}
-			cli->arena_pages = (uint32_t)pages;
+			cli->arena_pages = (uint32_t)num;
 			break;
-		}
 		case 'r':
-			errno = 0;
-			cli->repeat = (int)strtol(optarg, &end, 10);
-			if (errno || *end || cli->repeat < 1) {
+			if (!ua_cli_parse_uint(optarg, 1, INT_MAX, &num)) {
 				fprintf(stderr, "uarena run: --repeat needs a positive count\n");
 				return UA_EXIT_USAGE;
 			}
+			cli->repeat = (int)num;
 			break;
 		case 'h': run_usage(stdout); return -1;
 		default: run_usage(stderr); return UA_EXIT_USAGE;
