@@ -361,38 +361,50 @@ int ua_interp_run_with(const struct ua_prog *p, struct ua_exec *ex, const uint64
 	return run_from(p, ex, 0, args, r0, how, NULL);
 }
 
+int ua_callback_finish(struct ua_exec *ex, int ret)
+{
+	if (!ret)
+		return 0;
+	/* The helper returns to the outer run, which then stops with this error. */
+	ex->interp_abort = ret;
+	ex->exit_now = true;
+	return ret;
+}
+
+int ua_callback_target(struct ua_exec *ex, const struct ua_prog *p, uint64_t func, size_t *idx)
+{
+	uint64_t i = func & INTERP_FUNC_MASK;
+
+	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || i >= p->n || !p->func_start[i])
+		return ua_callback_finish(ex, ua_errf(ex->err, sizeof(ex->err), -EINVAL,
+						      "callback 0x%llx is not a function of the program",
+						      (unsigned long long)func));
+	if (ex->interp_nesting >= UA_MAX_CALL_DEPTH)
+		return ua_callback_finish(ex, ua_errf(ex->err, sizeof(ex->err), -E2BIG,
+						      "callbacks nested more than %d deep",
+						      UA_MAX_CALL_DEPTH));
+	*idx = (size_t)i;
+	return 0;
+}
+
 int ua_interp_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5],
 		       uint64_t *r0)
 {
 	const struct ua_prog *p = ex ? ex->interp_prog : NULL;
-	uint64_t idx = func & INTERP_FUNC_MASK;
+	size_t idx;
 	int ret;
 
 	if (ex && ex->jit_run)
 		return ua_jit_callback(ex, func, args, r0);
 	if (!p)
 		return -EINVAL;
-	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || idx >= p->n || !p->func_start[idx]) {
-		ret = ua_errf(ex->err, sizeof(ex->err), -EINVAL,
-			      "callback 0x%llx is not a function of the program",
-			      (unsigned long long)func);
-		goto abort;
-	}
-	if (ex->interp_nesting >= UA_MAX_CALL_DEPTH) {
-		ret = ua_errf(ex->err, sizeof(ex->err), -E2BIG,
-			      "callbacks nested more than %d deep", UA_MAX_CALL_DEPTH);
-		goto abort;
-	}
+	ret = ua_callback_target(ex, p, func, &idx);
+	if (ret)
+		return ret;
 	ex->interp_nesting++;
 	ret = run_from(p, ex, idx, args, r0, UA_DISPATCH_THREADED, ex->interp_env);
 	ex->interp_nesting--;
-	if (!ret)
-		return 0;
-abort:
-	/* The helper returns to the outer run, which then stops with this error. */
-	ex->interp_abort = ret;
-	ex->exit_now = true;
-	return ret;
+	return ua_callback_finish(ex, ret);
 }
 
 int ua_interp_run(const struct ua_prog *p, struct ua_exec *ex, const uint64_t args[5],

@@ -88,6 +88,17 @@ struct ua_prog {
 #endif
 
 /*
+ * Callbacks (bpf_loop and friends), one contract for both engines.
+ * ua_callback_target checks that func is a PSEUDO_FUNC value of p and that
+ * callbacks are nested at most UA_MAX_CALL_DEPTH deep: 0 and *idx (the
+ * callback's first insn), or the error, already recorded as below.
+ * ua_callback_finish turns a callback's result into the helper's: 0, or the
+ * error the outer run then stops with (ex->err says why).
+ */
+int ua_callback_target(struct ua_exec *ex, const struct ua_prog *p, uint64_t func, size_t *idx);
+int ua_callback_finish(struct ua_exec *ex, int ret);
+
+/*
  * A BPF_STX|BPF_ATOMIC operation (op = insn imm) on host memory (stack, map
  * values), shared by the interpreter and the JIT's slow path so both engines
  * give one semantics. Returns false for an op it does not know.

@@ -274,29 +274,14 @@ int ua_jit_run(const struct ua_jit_prog *jp, struct ua_exec *ex, const uint64_t 
 int ua_jit_callback(struct ua_exec *ex, uint64_t func, const uint64_t args[5], uint64_t *r0)
 {
 	const struct jit_run *run = ex->jit_run;
-	const struct ua_prog *p = run->jp->prog;
-	uint64_t idx = func & INTERP_FUNC_MASK;
+	size_t idx;
 	int ret;
 
-	if ((func & ~INTERP_FUNC_MASK) != INTERP_FUNC_TAG || idx >= p->n || !p->func_start[idx]) {
-		ret = ua_errf(ex->err, sizeof(ex->err), -EINVAL,
-			      "callback 0x%llx is not a function of the program",
-			      (unsigned long long)func);
-		goto abort;
-	}
-	if (ex->interp_nesting >= UA_MAX_CALL_DEPTH) {
-		ret = ua_errf(ex->err, sizeof(ex->err), -E2BIG,
-			      "callbacks nested more than %d deep", UA_MAX_CALL_DEPTH);
-		goto abort;
-	}
+	ret = ua_callback_target(ex, run->jp->prog, func, &idx);
+	if (ret)
+		return ret;
 	ex->interp_nesting++;
 	ret = run_from(run->jp, ex, idx, args, r0, run);
 	ex->interp_nesting--;
-	if (!ret)
-		return 0;
-abort:
-	/* The helper returns to the outer run, which then stops with this error. */
-	ex->interp_abort = ret;
-	ex->exit_now = true;
-	return ret;
+	return ua_callback_finish(ex, ret);
 }
