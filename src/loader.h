@@ -151,6 +151,26 @@ struct ld_link {
 
 int ua_loader_apply_core(struct ld_link *lk);
 
+/*
+ * CO-RE arithmetic shared with the kernel twin (src/kernel/kcore.c), which
+ * redoes relocations against vmlinux. A field as found in the target BTF:
+ * bit_sz 0 = not a bitfield; byte_sz = its size where the target defines it
+ * without BTF (uarena's own struct bpf_map), else 0 (resolved from type_id).
+ */
+struct ua_core_field {
+	uint64_t bit_off;
+	uint32_t bit_sz;
+	uint32_t type_id;
+	uint32_t byte_sz;
+};
+/* libbpf's bpf_core_calc_field_relo for a little-endian target: the value a
+ * FIELD_* relocation patches in. -EINVAL / -E2BIG with *why set. */
+int ua_core_field_value(const struct ua_btf *btf, const struct ua_core_field *f, uint32_t kind,
+			uint64_t *value, const char **why);
+/* Patches value into insns[idx] (load/store off, ALU imm, ld_imm64 pair).
+ * -ERANGE: an offset over INT16_MAX; -EINVAL: an insn with no such operand. */
+int ua_core_patch_insn(struct ua_insn *insns, size_t n, size_t idx, uint64_t value);
+
 /* loader_prog.c: links prog (entry + subprogs), applies relocations and
  * CO-RE, and prepares it. Errors name the program, insn and symbol. */
 int ua_loader_link_prog(struct ld_state *ld, struct ua_program *prog);

@@ -47,17 +47,9 @@ static int target_map_field(const char *type, const char *field, uint32_t *off, 
 	return -ENOENT;
 }
 
-/* Where an access string leads: bit offset, bitfield size (0: not one), type. */
-struct core_field {
-	uint64_t bit_off;
-	uint32_t bit_sz;
-	uint32_t type_id; /* the field's type, modifiers skipped */
-	uint32_t byte_sz; /* target size for uarena-defined fields, else 0 */
-};
-
 /* One "member index" step of an access string on struct/union t. */
 static int core_member_step(struct ld_state *ld, const struct ua_btf_type *t, unsigned long idx,
-			    struct core_field *f, const char **why)
+			    struct ua_core_field *f, const char **why)
 {
 	const struct ua_btf *btf = ld->btf;
 
@@ -92,7 +84,7 @@ static int core_member_step(struct ld_state *ld, const struct ua_btf_type *t, un
  * which is the local one except for struct bpf_map/bpf_arena.
  */
 static int core_walk(struct ld_state *ld, uint32_t type_id, const char *spec,
-		     struct core_field *f, const char **why)
+		     struct ua_core_field *f, const char **why)
 {
 	const struct ua_btf *btf = ld->btf;
 	uint32_t id = ua_btf_skip_mods(btf, type_id);
@@ -104,7 +96,7 @@ static int core_walk(struct ld_state *ld, uint32_t type_id, const char *spec,
 		*why = "bad access string or root type";
 		return -EINVAL;
 	}
-	*f = (struct core_field){ .bit_off = idx * (uint64_t)sz * 8, .type_id = id };
+	*f = (struct ua_core_field){ .bit_off = idx * (uint64_t)sz * 8, .type_id = id };
 	while (*end == ':') {
 		spec = end + 1;
 		idx = strtoul(spec, &end, 10);
@@ -141,12 +133,11 @@ static int core_walk(struct ld_state *ld, uint32_t type_id, const char *spec,
 	return 0;
 }
 
-/* libbpf's bpf_core_calc_field_relo for a little-endian target. */
-static int core_field_value(struct ld_state *ld, const struct core_field *f, uint32_t kind,
-			    uint64_t *value, const char **why)
+int ua_core_field_value(const struct ua_btf *btf, const struct ua_core_field *f, uint32_t kind,
+			uint64_t *value, const char **why)
 {
-	const struct ua_btf_type *mt = ua_btf_type_by_id(ld->btf, f->type_id);
-	int64_t msz = f->byte_sz ? f->byte_sz : ua_btf_resolve_size(ld->btf, f->type_id);
+	const struct ua_btf_type *mt = ua_btf_type_by_id(btf, f->type_id);
+	int64_t msz = f->byte_sz ? f->byte_sz : ua_btf_resolve_size(btf, f->type_id);
 	uint64_t bit_sz = f->bit_sz, byte_sz, byte_off;
 
 	if (msz <= 0) {
@@ -217,24 +208,22 @@ static int core_enumval(struct ld_state *ld, uint32_t type_id, const char *spec,
 	return 0;
 }
 
-static int core_patch(struct ld_state *ld, struct ua_program *prog, struct ua_insn *in,
-		      size_t idx, uint64_t value)
+int ua_core_patch_insn(struct ua_insn *insns, size_t n, size_t idx, uint64_t value)
 {
+	struct ua_insn *in = &insns[idx];
 	uint8_t cls = UA_CLASS(in->code);
 
 	if (cls == UA_LDX || cls == UA_ST || cls == UA_STX) {
 		if (value > INT16_MAX)
-			return LERR(ld, -ERANGE, "prog '%s' insn %zu: CO-RE offset %llu too large",
-				    prog->name, idx, (unsigned long long)value);
+			return -ERANGE;
 		in->off = (int16_t)value;
-	} else if (in->code == INSN_LD_IMM64) {
+	} else if (in->code == INSN_LD_IMM64 && idx + 1 < n) {
 		in[0].imm = (int32_t)(uint32_t)value;
 		in[1].imm = (int32_t)(uint32_t)(value >> 32);
 	} else if (cls == UA_ALU || cls == UA_ALU64) {
 		in->imm = (int32_t)value;
 	} else {
-		return LERR(ld, -EINVAL, "prog '%s' insn %zu: CO-RE relocation on insn code 0x%02x",
-			    prog->name, idx, in->code);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -243,7 +232,7 @@ static int core_patch(struct ld_state *ld, struct ua_program *prog, struct ua_in
 static int core_value(struct ld_state *ld, const struct ua_btf_core_relo *cr, const char *spec,
 		      uint64_t *value, const char **why)
 {
-	struct core_field f;
+	struct ua_core_field f;
 	int ret;
 
 	switch (cr->kind) {
@@ -258,7 +247,7 @@ static int core_value(struct ld_state *ld, const struct ua_btf_core_relo *cr, co
 			*value = 0;
 			return 0;
 		}
-		return ret ? ret : core_field_value(ld, &f, cr->kind, value, why);
+		return ret ? ret : ua_core_field_value(ld->btf, &f, cr->kind, value, why);
 	case UA_CORE_TYPE_EXISTS:
 	case UA_CORE_TYPE_MATCHES:
 		*value = 1;
@@ -364,9 +353,16 @@ int ua_loader_apply_core(struct ld_link *lk)
 					return LERR(ld, ret, "prog '%s' insn %zu: CO-RE relocation (kind "
 						    "%u, access '%s'): %s", lk->prog->name, out_idx,
 						    cr->kind, spec, why);
-				ret = core_patch(ld, lk->prog, &lk->out[out_idx], out_idx, value);
-				if (!ret)
-					ret = record_kernel_site(ld, lk->prog, cr, spec, out_idx);
+				ret = ua_core_patch_insn(lk->out, lk->n_out, out_idx, value);
+				if (ret == -ERANGE)
+					return LERR(ld, ret, "prog '%s' insn %zu: CO-RE offset %llu too "
+						    "large", lk->prog->name, out_idx,
+						    (unsigned long long)value);
+				if (ret)
+					return LERR(ld, ret, "prog '%s' insn %zu: CO-RE relocation on insn "
+						    "code 0x%02x", lk->prog->name, out_idx,
+						    lk->out[out_idx].code);
+				ret = record_kernel_site(ld, lk->prog, cr, spec, out_idx);
 				if (ret)
 					return ret;
 			}
