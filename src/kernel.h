@@ -357,6 +357,14 @@ struct ua_program;
 int ua_kcore_redo(const struct ua_program *p, struct ua_insn *insns, uint32_t n,
 		  struct ua_kbtf **vmlinux, char *err, size_t err_sz);
 
+/*
+ * One step of the linear "which registers hold the ctx" pass that the kernel
+ * side uses to size a default ctx and to undo packet-ctx rewrites: a mov64
+ * copies the ctx, any other write to a register forgets it, a call forgets
+ * r0-r5. Not path-sensitive (the loader's ctx_dataflow is).
+ */
+uint32_t ua_kctx_regs_after(const struct ua_insn *in, uint32_t ctx_regs);
+
 /* ---- uarena vs kernel on one loaded object (`uarena diff`), src/kernel/kdiff.c ---- */
 
 /* A whole file in a malloc'd buffer (*buf NULL on error); -errno. */

@@ -273,6 +273,20 @@ static int kernel_ctx_off(enum ua_prog_type type, int16_t slot)
 	return -1;
 }
 
+uint32_t ua_kctx_regs_after(const struct ua_insn *in, uint32_t ctx_regs)
+{
+	uint8_t cls = UA_CLASS(in->code);
+
+	if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0)
+		return ctx_regs & (1u << in->src_reg) ? ctx_regs | 1u << in->dst_reg
+						     : ctx_regs & ~(1u << in->dst_reg);
+	if (in->code == (UA_JMP | UA_CALL))
+		return ctx_regs & ~0x3fu;
+	if (cls == UA_LDX || cls == UA_ALU || cls == UA_ALU64 || cls == UA_LD)
+		return ctx_regs & ~(1u << in->dst_reg);
+	return ctx_regs;
+}
+
 /*
  * Undoes the loader's packet-context rewrite (loader_prog.c turns the u32
  * ctx->data/data_end/data_meta loads into 64-bit loads of private slots):
@@ -289,7 +303,6 @@ static void restore_ctx_loads(enum ua_prog_type type, struct ua_insn *insns, siz
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct ua_insn *in = &insns[i];
-		uint8_t cls = UA_CLASS(in->code);
 		int off;
 
 		if (in->code == (UA_LDX | UA_DW | UA_MEM) && (ctx_regs & (1u << in->src_reg)) &&
@@ -297,16 +310,7 @@ static void restore_ctx_loads(enum ua_prog_type type, struct ua_insn *insns, siz
 			in->code = UA_LDX | UA_W | UA_MEM;
 			in->off = (int16_t)off;
 		}
-		if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
-			if (ctx_regs & (1u << in->src_reg))
-				ctx_regs |= 1u << in->dst_reg;
-			else
-				ctx_regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_JMP | UA_CALL)) {
-			ctx_regs &= ~0x3fu;
-		} else if (cls == UA_LDX || cls == UA_ALU || cls == UA_ALU64 || cls == UA_LD) {
-			ctx_regs &= ~(1u << in->dst_reg);
-		}
+		ctx_regs = ua_kctx_regs_after(in, ctx_regs);
 	}
 }
 

@@ -74,16 +74,7 @@ static uint32_t ctx_bytes_used(const struct ua_program *p)
 		if ((cls == UA_LDX || cls == UA_ST || cls == UA_STX) && (ctx_regs & (1u << base)) &&
 		    in->off >= 0 && (uint32_t)in->off + size > need)
 			need = (uint32_t)in->off + size;
-		if (in->code == (UA_ALU64 | UA_MOV | UA_X) && in->off == 0) {
-			if (ctx_regs & (1u << in->src_reg))
-				ctx_regs |= 1u << in->dst_reg;
-			else
-				ctx_regs &= ~(1u << in->dst_reg);
-		} else if (in->code == (UA_JMP | UA_CALL)) {
-			ctx_regs &= ~0x3fu;
-		} else if (cls == UA_LDX || cls == UA_ALU || cls == UA_ALU64 || cls == UA_LD) {
-			ctx_regs &= ~(1u << in->dst_reg);
-		}
+		ctx_regs = ua_kctx_regs_after(in, ctx_regs);
 		if (in->code == (UA_LD | UA_DW | UA_IMM))
 			i++;
 	}
